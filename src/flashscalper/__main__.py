@@ -1,0 +1,3 @@
+from flashscalper.cli import app
+
+app()
