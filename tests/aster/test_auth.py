@@ -33,8 +33,7 @@ from flashscalper.exchanges.aster.auth import (
 # protocol/aster.md §2.2 (Binance's canonical example, reproduced by the Aster docs)
 DOC_SECRET = "2b5eb11e18796d12d88f13dc27dbbd02c2cc51ff7059765ed9821957d82bb4d9"
 DOC_PAYLOAD = (
-    "symbol=BTCUSDT&side=BUY&type=LIMIT&quantity=1&price=9000&timeInForce=GTC"
-    "&recvWindow=5000&timestamp=1591702613943"
+    "symbol=BTCUSDT&side=BUY&type=LIMIT&quantity=1&price=9000&timeInForce=GTC&recvWindow=5000&timestamp=1591702613943"
 )
 DOC_SIGNATURE = "3c661234138461fcc7a7d8746c6558c9842d4e10870d2ecbedf7777cad694af9"
 MIXED_QUERY = "symbol=BTCUSDT&side=BUY&type=LIMIT&timeInForce=GTC"
@@ -82,8 +81,14 @@ def test_hmac_rejects_a_tampered_payload_and_a_wrong_secret():
 def test_hmac_signer_reproduces_the_documented_order_when_clock_and_window_match():
     clock = ManualClock(start_ms=1591702613943)
     signer = HmacSigner("my-api-key", DOC_SECRET, clock=clock, recv_window_ms=5000)
-    params = {"symbol": "BTCUSDT", "side": "BUY", "type": "LIMIT", "quantity": Decimal(1),
-              "price": Decimal(9000), "timeInForce": "GTC"}
+    params = {
+        "symbol": "BTCUSDT",
+        "side": "BUY",
+        "type": "LIMIT",
+        "quantity": Decimal(1),
+        "price": Decimal(9000),
+        "timeInForce": "GTC",
+    }
     req = signer.sign("POST", "/fapi/v1/order", params)
     assert req.query == f"{DOC_PAYLOAD}&signature={DOC_SIGNATURE}"
     assert req.body == ""
@@ -122,8 +127,14 @@ def test_hmac_signer_refuses_bad_settings_without_echoing_the_secret():
 
 
 def test_params_are_encoded_plainly_in_insertion_order():
-    encoded = encode_params({"quantity": Decimal("1E-7"), "reduceOnly": True, "price": None,
-                             "batchOrders": [{"symbol": "BTCUSDT", "quantity": Decimal("0.010")}]})
+    encoded = encode_params(
+        {
+            "quantity": Decimal("1E-7"),
+            "reduceOnly": True,
+            "price": None,
+            "batchOrders": [{"symbol": "BTCUSDT", "quantity": Decimal("0.010")}],
+        }
+    )
     assert encoded.startswith("quantity=0.0000001&reduceOnly=true&batchOrders=")
     assert dict(parse_qsl(encoded))["batchOrders"] == '[{"symbol":"BTCUSDT","quantity":"0.010"}]'
 
@@ -144,8 +155,12 @@ def _typed_data(msg: str, chain_id: int) -> dict:
             "Message": [{"name": "msg", "type": "string"}],
         },
         "primaryType": "Message",
-        "domain": {"name": "AsterSignTransaction", "version": "1", "chainId": chain_id,
-                   "verifyingContract": "0x" + "00" * 20},
+        "domain": {
+            "name": "AsterSignTransaction",
+            "version": "1",
+            "chainId": chain_id,
+            "verifyingContract": "0x" + "00" * 20,
+        },
         "message": {"msg": msg},
     }
 
@@ -155,8 +170,9 @@ def test_fast_eip712_encoding_equals_eth_accounts_typed_data_encoder(chain_id):
     assert eip712_message(V3_MSG, chain_id) == encode_typed_data(full_message=_typed_data(V3_MSG, chain_id))
 
 
-@pytest.mark.parametrize(("chain_id", "expected"), [(MAINNET_CHAIN_ID, V3_SIG_MAINNET),
-                                                    (TESTNET_CHAIN_ID, V3_SIG_TESTNET)])
+@pytest.mark.parametrize(
+    ("chain_id", "expected"), [(MAINNET_CHAIN_ID, V3_SIG_MAINNET), (TESTNET_CHAIN_ID, V3_SIG_TESTNET)]
+)
 def test_agent_signature_matches_the_recomputed_vector_and_recovers_the_signer(chain_id, expected):
     signer = AgentSigner(USER, AGENT_KEY, signer=AGENT_ADDRESS, chain_id=chain_id)
     reference = Account.sign_message(encode_typed_data(full_message=_typed_data(V3_MSG, chain_id)), AGENT_KEY)
@@ -168,8 +184,14 @@ def test_agent_signature_matches_the_recomputed_vector_and_recovers_the_signer(c
 
 def test_agent_signer_builds_the_documented_order_request_with_a_fixed_nonce():
     signer = AgentSigner(USER, AGENT_KEY, chain_id=MAINNET_CHAIN_ID)
-    params = {"symbol": "BTCUSDT", "side": "BUY", "type": "LIMIT", "timeInForce": "GTC",
-              "quantity": Decimal("0.010"), "price": Decimal(60000)}
+    params = {
+        "symbol": "BTCUSDT",
+        "side": "BUY",
+        "type": "LIMIT",
+        "timeInForce": "GTC",
+        "quantity": Decimal("0.010"),
+        "price": Decimal(60000),
+    }
     req = signer.sign("POST", "/fapi/v3/order", params, nonce=1748310859508867)
     assert req.body == f"{V3_MSG}&signature=0x{V3_SIG_MAINNET}"
     assert req.query == "" and req.headers == {"Content-Type": "application/x-www-form-urlencoded"}
