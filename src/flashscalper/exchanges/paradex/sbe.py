@@ -224,7 +224,7 @@ class _Codec:
         self.groups = tuple((g.name, g.since_version, _Block(g.fields, f"{msg.name}.{g.name}")) for g in msg.groups)
         self.var_data = tuple((v.name, v.since_version) for v in msg.var_data)
 
-    def decode_body(self, buf: Any, block_length: int, version: int) -> dict[str, Any]:
+    def decode_body(self, buf: Any, block_length: int, version: int, raw_groups: bool) -> dict[str, Any]:
         size = len(buf)
         offset = 8 + block_length
         if offset > size:
@@ -244,8 +244,11 @@ class _Codec:
             if stop > size:
                 raise SbeDecodeError(f"{self.name}.{name}: {count} entries do not fit in the frame")
             if layout.plain and entry_length == layout.size:
+                rows = layout.struct.iter_unpack(buf[offset:stop])
                 names = gblock.names
-                out[name] = [dict(zip(names, t, strict=True)) for t in layout.struct.iter_unpack(buf[offset:stop])]
+                out[name] = list(rows) if raw_groups else [dict(zip(names, t, strict=True)) for t in rows]
+            elif layout.plain and raw_groups:  # longer entries from a newer schema: skip their tails
+                out[name] = [layout.struct.unpack_from(buf, offset + k * entry_length) for k in range(count)]
             else:
                 out[name] = [gblock.unpack(buf, offset + k * entry_length, layout) for k in range(count)]
             offset = stop
@@ -293,9 +296,14 @@ def decode(frame: bytes | bytearray | memoryview) -> tuple[str, dict[str, Any]]:
     """Decode one binary frame into ``(template_name, fields)``.
 
     Numeric composites come back as raw int mantissas (``None`` when an optional one is null),
-    enums as their names, timestamps in µs. Fields and strings newer than the frame are ``None``.
-    Raises ``SbeDecodeError`` (``SbeUnknownTemplate`` for template ids we do not know).
+    enums as their names, timestamps in µs, group entries as dicts. Fields and strings newer than
+    the frame are ``None``. Raises ``SbeDecodeError`` (``SbeUnknownTemplate`` for unknown template ids).
     """
+    return _decode(frame, raw_groups=False)
+
+
+def _decode(frame: bytes | bytearray | memoryview, raw_groups: bool) -> tuple[str, dict[str, Any]]:
+    # raw_groups: entries of groups without fix-ups stay tuples in field order (the book fast path)
     try:
         if len(frame) < _HEADER.size:
             raise SbeDecodeError(f"frame of {len(frame)} bytes is shorter than the 8-byte header")
@@ -305,7 +313,7 @@ def decode(frame: bytes | bytearray | memoryview) -> tuple[str, dict[str, Any]]:
         codec = _BY_ID.get(template_id)
         if codec is None:
             raise SbeUnknownTemplate(f"unknown SBE template id {template_id}", template_id=template_id)
-        return codec.name, codec.decode_body(frame, block_length, version)
+        return codec.name, codec.decode_body(frame, block_length, version, raw_groups)
     except SbeDecodeError:
         raise
     except (struct.error, IndexError, UnicodeDecodeError) as exc:
@@ -332,17 +340,31 @@ def encode(template_name: str, values: Mapping[str, Any], *, version: int = S.SC
 def mantissa_to_str(mantissa: int | None, exponent: int = -8) -> str | None:
     """``mantissa × 10^exponent`` as a plain decimal string without trailing zeros ("42000.5").
 
-    Integer arithmetic gives the same digits as ``Decimal(mantissa).scaleb(exponent)`` at a fraction
-    of the cost, which matters on the book path.
+    Same digits as ``Decimal(mantissa).scaleb(exponent)``, built by slicing the integer's digits
+    because that is several times cheaper. Exponent -8 results are memoised: book prices repeat.
     """
     if mantissa is None:
         return None
+    if exponent == -8:
+        text = _FMT8_CACHE.get(mantissa)
+        if text is None:
+            if len(_FMT8_CACHE) >= _FMT8_CACHE_MAX:
+                _FMT8_CACHE.clear()  # crude bound: a full reset is rare and cheap to refill
+            text = _FMT8_CACHE[mantissa] = _digits(mantissa, 8)
+        return text
+    return _digits(mantissa, -exponent)
+
+
+_FMT8_CACHE: dict[int, str] = {}
+_FMT8_CACHE_MAX = 1 << 15
+
+
+def _digits(mantissa: int, places: int) -> str:
     if mantissa < 0:
-        return "-" + mantissa_to_str(-mantissa, exponent)  # type: ignore[operator]
-    whole, frac = divmod(mantissa, 10**-exponent)
-    if not frac:
-        return str(whole)
-    return f"{whole}.{frac:0{-exponent}d}".rstrip("0")
+        return "-" + _digits(-mantissa, places)
+    text = str(mantissa).rjust(places + 1, "0")
+    whole, frac = text[:-places], text[-places:].rstrip("0")
+    return f"{whole}.{frac}" if frac else whole
 
 
 def mantissa_to_decimal(mantissa: int | None, exponent: int = -8) -> Decimal | None:
@@ -479,8 +501,8 @@ def _book_payload(m: dict[str, Any]) -> dict[str, Any]:
         "seq_no": m["seq"],
         "last_updated_at": m["ts"] // 1000,
         "update_type": update_type,
-        "bids": [[_fmt(lvl["price"]), _fmt(lvl["size"])] for lvl in m["bids"]],
-        "asks": [[_fmt(lvl["price"]), _fmt(lvl["size"])] for lvl in m["asks"]],
+        "bids": [[_fmt(price), _fmt(size)] for price, size in m["bids"]],  # raw (price, size) rows
+        "asks": [[_fmt(price), _fmt(size)] for price, size in m["asks"]],
         "relative_spread": _fmt(m["relativeSpread"]),
     }
     for key, side, price, size in _BOOK_BEST:
@@ -619,7 +641,7 @@ def frame_to_payload(frame: bytes | bytearray | memoryview) -> tuple[str, dict[s
 
     Raises ``SbeDecodeError`` for malformed frames and for templates that are not public channels.
     """
-    name, fields = decode(frame)
+    name, fields = _decode(frame, raw_groups=True)
     entry = _KIND_BY_TEMPLATE.get(name)
     if entry is None:
         raise SbeDecodeError(f"{name} frames do not belong to a public channel")
