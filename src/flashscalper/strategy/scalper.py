@@ -19,8 +19,8 @@ Once every indicator has warmed up, each quote is checked in this order:
    the mid is on the trend side of the fast EMA (still pushing), and RSI agrees without being
    exhausted (BUY needs ``rsi_momentum_floor`` ≤ RSI ≤ ``rsi_overbought``, SELL the mirror image).
    *mean_reversion* (if enabled, only without a trend: gap < ``mr_max_trend_atr`` ATRs): the mid is
-   ``mr_zscore`` standard deviations outside the Bollinger middle and RSI is beyond overbought /
-   oversold; the signal fades the stretch.
+   ``mr_zscore`` standard deviations outside the Bollinger middle and RSI is stretched the same way
+   (≥ ``mr_rsi_high`` / ≤ ``mr_rsi_low``); the signal fades the stretch.
 5. **Vetoes** – book imbalance against the side by more than ``imbalance_veto``, or taker flow
    against it by more than ``flow_veto`` (flow only counts when trades printed in the window).
 6. **Confidence** – a weighted mean of five components, each in [0, 1]::
@@ -29,7 +29,7 @@ Once every indicator has warmed up, each quote is checked in this order:
        flow      taker-flow ratio in the signal's direction (0 when against or no trades)
        imbalance book imbalance in the signal's direction (0 when against)
        rsi       momentum: room left before overbought/oversold, (OB − RSI) / (OB − 50) for a BUY;
-                 mean reversion: how far beyond the extreme, (RSI − OB) / (100 − OB) for a SELL
+                 mean reversion: how far past the stretch level, (RSI − high) / (100 − high) for a SELL
        spread    1 − spread / (max_spread_atr × ATR)
 
    confidence = Σ wᵢ·cᵢ / Σ wᵢ with the ``w_*`` weights of ``ScalperParams`` (defaults 0.35, 0.25,
@@ -90,7 +90,9 @@ class ScalperParams(BaseModel):
     mean_reversion: bool = True
     mr_zscore: float = Field(2.5, gt=0)
     mr_full_zscore: float = Field(3.5, gt=0)
-    mr_max_trend_atr: float = Field(1.0, ge=0)
+    mr_max_trend_atr: float = Field(1.5, ge=0)
+    mr_rsi_high: float = Field(65.0, gt=50, lt=100)
+    mr_rsi_low: float = Field(35.0, gt=0, lt=50)
     max_spread_atr: float = Field(2.0, gt=0)
     max_spread_bps: float = Field(10.0, gt=0)
     block_low_vol: bool = True
@@ -158,13 +160,7 @@ class MarketState:
 
     @property
     def ready(self) -> bool:
-        return (
-            self.ema_slow.ready
-            and self.rsi.ready
-            and self.atr.ready
-            and self.bands.ready
-            and self.vol.ready
-        )
+        return self.ema_slow.ready and self.rsi.ready and self.atr.ready and self.bands.ready and self.vol.ready
 
 
 @register_strategy("scalper")
@@ -270,16 +266,14 @@ class ScalperStrategy(Strategy):
         if gap_atr >= p.trend_threshold_atr and mid >= fast and p.rsi_momentum_floor <= rsi <= p.rsi_overbought:
             side, setup = Side.BUY, "momentum_breakout"
         elif (
-            gap_atr <= -p.trend_threshold_atr
-            and mid <= fast
-            and p.rsi_oversold <= rsi <= 100.0 - p.rsi_momentum_floor
+            gap_atr <= -p.trend_threshold_atr and mid <= fast and p.rsi_oversold <= rsi <= 100.0 - p.rsi_momentum_floor
         ):
             side, setup = Side.SELL, "momentum_breakout"
         elif p.mean_reversion and abs(gap_atr) < p.mr_max_trend_atr:
             z = st.bands.zscore
-            if z >= p.mr_zscore and rsi >= p.rsi_overbought:
+            if z >= p.mr_zscore and rsi >= p.mr_rsi_high:
                 side, setup = Side.SELL, "mean_reversion"
-            elif z <= -p.mr_zscore and rsi <= p.rsi_oversold:
+            elif z <= -p.mr_zscore and rsi <= p.mr_rsi_low:
                 side, setup = Side.BUY, "mean_reversion"
         if side is None:
             return None
@@ -322,19 +316,15 @@ class ScalperStrategy(Strategy):
         else:
             c_setup = min(1.0, abs(z) / p.mr_full_zscore)
             if side is Side.SELL:
-                c_rsi = _clip01((rsi - p.rsi_overbought) / (100.0 - p.rsi_overbought))
+                c_rsi = _clip01((rsi - p.mr_rsi_high) / (100.0 - p.mr_rsi_high))
             else:
-                c_rsi = _clip01((p.rsi_oversold - rsi) / p.rsi_oversold)
+                c_rsi = _clip01((p.mr_rsi_low - rsi) / p.mr_rsi_low)
         c_flow = max(0.0, sign * flow_ratio) if has_flow else 0.0
         c_imb = max(0.0, sign * imbalance)
         c_spread = _clip01(1.0 - spread_atr / p.max_spread_atr)
         weight_sum = p.w_setup + p.w_flow + p.w_imbalance + p.w_rsi + p.w_spread
         confidence = (
-            p.w_setup * c_setup
-            + p.w_flow * c_flow
-            + p.w_imbalance * c_imb
-            + p.w_rsi * c_rsi
-            + p.w_spread * c_spread
+            p.w_setup * c_setup + p.w_flow * c_flow + p.w_imbalance * c_imb + p.w_rsi * c_rsi + p.w_spread * c_spread
         ) / weight_sum
         if regime is VolRegime.HIGH:
             confidence *= p.high_vol_factor
@@ -353,7 +343,7 @@ class ScalperStrategy(Strategy):
         else:
             stretch = "above the upper" if z > 0 else "below the lower"
             setup_reason = f"mid {abs(z):.1f} sd {stretch} Bollinger band in a trendless market, fading it"
-            rsi_reason = f"RSI {rsi:.0f} is {'overbought' if z > 0 else 'oversold'}"
+            rsi_reason = f"RSI {rsi:.0f} stretched {'up' if z > 0 else 'down'} with the move"
         favour = "bids" if imbalance > 0 else "asks"
         flow_reason = (
             f"taker flow {flow_ratio:+.0%} over {p.flow_window_ms / 1000:g}s"
