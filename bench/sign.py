@@ -169,8 +169,7 @@ def _cpu_model() -> str:
 def report(r: dict[str, Any]) -> str:
     lines = [
         "Paradex order signing benchmark",
-        f"  machine : {r['processor']} ({r['machine']}), {r['cpu_count']} CPUs, "
-        f"{r['implementation']} {r['python']}",
+        f"  machine : {r['processor']} ({r['machine']}), {r['cpu_count']} CPUs, {r['implementation']} {r['python']}",
         f"  method  : {r['method']}",
         "",
         f"  {'stage':<34}{'median ms':>10}{'p99 ms':>10}",

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from eth_account import Account
 from eth_account.messages import encode_typed_data
@@ -136,12 +136,12 @@ def l1_address_of(l1_key: bytes) -> str:
 # ------------------------------------------------------------------------------------------- identity
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, repr=False)
 class ParadexIdentity:
     """Everything that identifies a Paradex account to the venue. The L2 private key never shows in repr."""
 
     l1_address: str | None
-    l2_private_key: int = field(repr=False)
+    l2_private_key: int
     l2_public_key: int
     account_address: int
 
@@ -187,6 +187,12 @@ class ParadexIdentity:
             l2_private_key=key,
             l2_public_key=starknet.public_key(key),
             account_address=parse_account_address(address, setting=address_setting),
+        )
+
+    def __repr__(self) -> str:
+        return (
+            f"ParadexIdentity(l1_address={self.l1_address!r}, l2_public_key={hex(self.l2_public_key)}, "
+            f"account_address={hex(self.account_address)})"
         )
 
     @property

@@ -29,9 +29,7 @@ _TYPE_STRINGS = {
     "Constant": "Constant(action:felt)",
     "Request": "Request(method:felt,path:felt,body:felt,timestamp:felt,expiration:felt)",
     "Order": starknet.type_string("Order", [{"name": n, "type": "felt"} for n in _ORDER_FIELDS]),
-    "ModifyOrder": starknet.type_string(
-        "ModifyOrder", [{"name": n, "type": "felt"} for n in (*_ORDER_FIELDS, "id")]
-    ),
+    "ModifyOrder": starknet.type_string("ModifyOrder", [{"name": n, "type": "felt"} for n in (*_ORDER_FIELDS, "id")]),
 }
 TYPE_HASHES = {name: starknet.starknet_keccak(text.encode()) for name, text in _TYPE_STRINGS.items()}
 DOMAIN_TYPE_HASH = starknet.type_hash(starknet.DOMAIN_TYPE, _DOMAIN_FIELDS)
@@ -107,8 +105,7 @@ class ParadexMessages:
     Build once per account; every method is a handful of Pedersen calls on top of precomputed prefixes.
     """
 
-    __slots__ = ("_auth_seed_hex", "_onboarding_hash", "_prefix_hex", "account_address", "chain_id",
-                 "domain_hash")
+    __slots__ = ("_auth_seed_hex", "_onboarding_hash", "_prefix_hex", "account_address", "chain_id", "domain_hash")
 
     def __init__(self, chain_id: str, account_address: int) -> None:
         self.chain_id = chain_id
