@@ -197,10 +197,10 @@ def _encoder_for(f: S.Field) -> Callable[[Any, str], Any]:
         def enc_address(v: Any, name: str) -> bytes:
             if v is None or v is _MISSING:
                 return bytes(length)
-            if isinstance(v, bytes):
+            if isinstance(v, bytes) and len(v) == length:
                 return v
             try:
-                return int(v, 16).to_bytes(length, "big")
+                return (v if isinstance(v, int) else int(v, 16)).to_bytes(length, "big")
             except (ValueError, OverflowError, TypeError) as exc:
                 raise SbeEncodeError(f"{name}: {v!r} is not a {length}-byte hex address") from exc
 
