@@ -288,14 +288,15 @@ class VolatilityRegime:
         if not prev > 0.0:  # first price (NaN) or a bad previous one: no return yet
             return self.regime
         r = math.log(price / prev)
-        self._short.update(r)
-        self._long.update(r)
-        long_var = self._long.variance
+        short, long_ = self._short, self._long
+        short.update(r)
+        long_.update(r)
+        long_var = long_.variance
         if long_var <= 0.0:
             self.ratio = 0.0
             self.regime = VolRegime.LOW
             return self.regime
-        ratio = math.sqrt(self._short.variance / long_var)
+        ratio = math.sqrt(short.variance / long_var)
         self.ratio = ratio
         if ratio < self.low_ratio:
             self.regime = VolRegime.LOW

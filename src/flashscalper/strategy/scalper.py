@@ -158,6 +158,22 @@ class MarketState:
         self.mark = math.nan
         self.warm = False
 
+    def update_quote(self, quote: Quote) -> float:
+        """Feed one quote to every quote-driven indicator; returns the mid as a float."""
+        bid = float(quote.bid)
+        ask = float(quote.ask)
+        mid = (bid + ask) * 0.5
+        self.ema_fast.update(mid)
+        self.ema_slow.update(mid)
+        self.rsi.update(mid)
+        self.atr.update(mid)
+        self.bands.update(mid)
+        self.spread.update(bid, ask)
+        self.vol.update(mid)
+        self.flow.advance(quote.ts)  # expire old prints even when no trade arrives
+        self.quote_imbalance.update(float(quote.bid_size), float(quote.ask_size))
+        return mid
+
     @property
     def ready(self) -> bool:
         return self.ema_slow.ready and self.rsi.ready and self.atr.ready and self.bands.ready and self.vol.ready
@@ -213,19 +229,8 @@ class ScalperStrategy(Strategy):
         st = self._states.get(quote.market)
         if st is None:
             st = self.state(quote.market)
-        bid = float(quote.bid)
-        ask = float(quote.ask)
-        mid = (bid + ask) * 0.5
+        mid = st.update_quote(quote)
         ts = quote.ts
-        st.ema_fast.update(mid)
-        st.ema_slow.update(mid)
-        st.rsi.update(mid)
-        st.atr.update(mid)
-        st.bands.update(mid)
-        st.spread.update(bid, ask)
-        st.vol.update(mid)
-        st.flow.advance(ts)
-        st.quote_imbalance.update(float(quote.bid_size), float(quote.ask_size))
         if not st.warm:
             if not st.ready:
                 return None
@@ -250,14 +255,6 @@ class ScalperStrategy(Strategy):
         atr = st.atr.value
         if not atr > 0.0:
             return None
-        spread = st.spread.spread
-        spread_atr = spread / atr
-        if spread <= 0.0 or spread_atr > p.max_spread_atr or st.spread.bps > p.max_spread_bps:
-            return None
-        regime = st.vol.regime
-        if (regime is VolRegime.LOW and p.block_low_vol) or (regime is VolRegime.HIGH and p.block_high_vol):
-            return None
-
         fast = st.ema_fast.value
         gap_atr = (fast - st.ema_slow.value) / atr
         rsi = st.rsi.value
@@ -276,6 +273,15 @@ class ScalperStrategy(Strategy):
             elif z <= -p.mr_zscore and rsi <= p.mr_rsi_low:
                 side, setup = Side.BUY, "mean_reversion"
         if side is None:
+            return None
+        # Gates are checked after the setup only because most ticks have no setup; the order of
+        # AND-ed conditions does not change the outcome.
+        spread = st.spread.spread
+        spread_atr = spread / atr
+        if spread <= 0.0 or spread_atr > p.max_spread_atr or st.spread.bps > p.max_spread_bps:
+            return None
+        regime = st.vol.regime
+        if (regime is VolRegime.LOW and p.block_low_vol) or (regime is VolRegime.HIGH and p.block_high_vol):
             return None
 
         sign = 1.0 if side is Side.BUY else -1.0
