@@ -303,6 +303,13 @@ def test_funding_rate_keeps_twelve_decimals_in_precise_field_and_truncates_rate8
     assert payload["funding_rate"] == "0.000100000012"
 
 
+def test_frames_decode_the_same_from_bytearray_and_memoryview() -> None:
+    frame = sbe.payload_to_frame("order_book", PAYLOADS["order_book"])
+    for view in (bytearray(frame), memoryview(frame)):
+        assert sbe.frame_to_payload(view) == ("order_book", PAYLOADS["order_book"])
+        assert sbe.decode(view) == sbe.decode(frame)
+
+
 # ── versions and forward compatibility ───────────────────────────────────────────────────────────
 
 
