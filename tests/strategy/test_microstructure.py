@@ -205,3 +205,14 @@ def test_a_market_that_never_moves_is_low_volatility() -> None:
     for _ in range(50):
         vol.update(2000.0)
     assert vol.ready and vol.regime is VolRegime.LOW and vol.long_vol == 0.0
+
+
+def test_volatility_regime_ignores_non_positive_prices() -> None:
+    clean, noisy = VolatilityRegime(5, 20), VolatilityRegime(5, 20)
+    rng = random.Random(4)
+    for _ in range(60):
+        price = 2000.0 + rng.gauss(0, 1)
+        clean.update(price)
+        noisy.update(price)
+        noisy.update(0.0)  # a one-sided book has no usable mid
+    assert noisy.ratio == clean.ratio and noisy.regime is clean.regime

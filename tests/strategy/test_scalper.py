@@ -176,3 +176,16 @@ def test_no_signals_before_warm_up() -> None:
     events = list(synthetic_ticks([Phase(20_000, drift_ticks=0.5)], seed=3))
     assert run(events, strategy) == []
     assert not strategy.is_ready("ETH-USD-PERP")
+
+
+def test_one_sided_quotes_are_skipped_without_disturbing_the_indicators() -> None:
+    strategy = ScalperStrategy()
+    events = list(synthetic_ticks([WARM_UP, Phase(30_000, drift_ticks=0.3)], seed=11))
+    clean = run(events, ScalperStrategy())
+    assert clean
+    with_gaps: list[Quote | Trade] = []
+    for ev in events:
+        with_gaps.append(ev)
+        if isinstance(ev, Quote) and ev.seq_no % 50 == 0:
+            with_gaps.append(replace(ev, ask=Decimal(0), ask_size=Decimal(0)))  # the offer side vanished
+    assert [(s.ts, s.side) for s in run(with_gaps, strategy)] == [(s.ts, s.side) for s in clean]

@@ -282,10 +282,12 @@ class VolatilityRegime:
         self.regime = VolRegime.NORMAL
 
     def update(self, price: float) -> VolRegime:
-        """Add a price (must be positive) and return the regime."""
+        """Add a price and return the regime (non-positive prices are ignored)."""
+        if not price > 0.0:
+            return self.regime
         prev = self._prev
         self._prev = price
-        if not prev > 0.0:  # first price (NaN) or a bad previous one: no return yet
+        if prev != prev:  # first price (NaN): no return yet
             return self.regime
         r = math.log(price / prev)
         short, long_ = self._short, self._long

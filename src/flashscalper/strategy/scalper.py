@@ -159,9 +159,14 @@ class MarketState:
         self.warm = False
 
     def update_quote(self, quote: Quote) -> float:
-        """Feed one quote to every quote-driven indicator; returns the mid as a float."""
+        """Feed one quote to every quote-driven indicator; returns the mid as a float.
+
+        A one-sided quote (a side at price 0) has no meaningful mid: it is skipped and NaN returned.
+        """
         bid = float(quote.bid)
         ask = float(quote.ask)
+        if not (bid > 0.0 and ask > 0.0):
+            return math.nan
         mid = (bid + ask) * 0.5
         self.ema_fast.update(mid)
         self.ema_slow.update(mid)
@@ -230,6 +235,8 @@ class ScalperStrategy(Strategy):
         if st is None:
             st = self.state(quote.market)
         mid = st.update_quote(quote)
+        if mid != mid:  # one-sided book: nothing to trade on
+            return None
         ts = quote.ts
         if not st.warm:
             if not st.ready:
