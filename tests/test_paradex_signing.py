@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from flashscalper.domain import OrderType, Side
 from flashscalper.errors import ConfigError
 from flashscalper.exchanges.paradex import starknet
 from flashscalper.exchanges.paradex.keys import ParadexIdentity, parse_l1_private_key
@@ -296,3 +297,11 @@ def test_signing_retries_are_deterministic_and_rfc6979_depends_on_seed() -> None
     assert starknet.verify(msg_hash, r, s, starknet.public_key(key))
     with pytest.raises(ValueError):
         starknet.sign(1 << 251, key)
+
+
+def test_domain_enums_sign_like_their_wire_strings() -> None:
+    address = int(ACCOUNTS[0]["l2_address"], 16)
+    order0 = ACCOUNTS[0]["orders"][0]
+    market, _side, _type, size, price, ts = _order_args(order0)
+    from_enums = order_message_hash(CHAIN_ID, address, market, Side.BUY, OrderType.LIMIT, size, price, ts)
+    assert hex(from_enums) == order0["message_hash"]
