@@ -182,6 +182,15 @@ class FakeParadex:
         order = self.orders.get(order_id)
         if order is None or order["status"] == "CLOSED":
             return error(404, "ORDER_ID_NOT_FOUND" if order is None else "ORDER_IS_CLOSED")
+        if request.method == "PUT":
+            body = await request.json()
+            digest = signing.modify_order_message_hash(CHAIN, IDENTITY.account_address, body["market"], body["side"],
+                                                       body["type"], body["size"], body["price"],
+                                                       body["signature_timestamp"], body["id"])
+            if not signing.verify_signature(digest, body["signature"], IDENTITY.l2_public_key):
+                return error(400, "INVALID_ORDER_SIGNATURE")
+            order.update(size=body["size"], remaining_size=body["size"], price=body["price"])
+            return web.json_response(order)
         if request.method == "DELETE":
             order["status"], order["cancel_reason"] = "CLOSED", "USER_CANCELED"
             return web.Response(status=204)
@@ -401,6 +410,23 @@ async def test_create_order_sends_a_signed_section5_body(client):
     body = fake.order_bodies[-1]
     assert body["price"] == "65000.1" and body["size"] == "0.010" and body["instruction"] == "GTC"
     assert isinstance(body["signature_timestamp"], int)
+
+
+async def test_modify_order_is_signed_and_keeps_the_id(client):
+    rest, _, _ = client
+    order = await rest.create_order(limit_buy())
+    moved = OrderRequest("BTC-USD-PERP", Side.BUY, OrderType.LIMIT, D("0.020"), "cid-1", price=D("64990.5"))
+    modified = await rest.modify_order(order.id, moved)
+    assert modified.id == order.id and modified.price == D("64990.5") and modified.size == D("0.020")
+
+
+async def test_stop_loss_without_size_closes_the_whole_position(client):
+    rest, fake, _ = client
+    order = await rest.stop_loss_order("BTC-USD-PERP", Side.SELL, D("60000.0"))
+    body = fake.order_bodies[-1]
+    assert body["type"] == "STOP_LOSS_MARKET" and body["size"] == "0" and body["flags"] == ["REDUCE_ONLY"]
+    assert "price" not in body and body["trigger_price"] == "60000.0"
+    assert order.type is OrderType.STOP_MARKET and order.reduce_only
 
 
 async def test_create_order_validates_before_signing(client):

@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from statistics import median
 from typing import Any, TypeVar
+from urllib.parse import quote
 
 import aiohttp
 import jwt
@@ -627,7 +628,7 @@ class ParadexRestClient:
         if order_id:
             path, label, params = f"/orders/{order_id}", "DELETE /orders/{id}", None
         elif client_id:
-            path, label = f"/orders/by_client_id/{client_id}", "DELETE /orders/by_client_id/{cid}"
+            path, label = f"/orders/by_client_id/{quote(client_id, safe='')}", "DELETE /orders/by_client_id/{cid}"
             params = {"market": market}
         else:
             raise ValueError("cancel_order needs an order_id or a client_id")
@@ -678,7 +679,7 @@ class ParadexRestClient:
     async def get_order_by_client_id(self, client_id: str, market: str | None = None) -> Order:
         """An order by client id: open ones directly, closed ones through orders-history."""
         try:
-            payload = await self._call("GET", f"/orders/by_client_id/{client_id}",
+            payload = await self._call("GET", f"/orders/by_client_id/{quote(client_id, safe='')}",
                                        label="GET /orders/by_client_id/{cid}", private=True, order_endpoint=True)
             return self._map("GET /orders/by_client_id", m.order_from, payload)
         except OrderNotFound:
