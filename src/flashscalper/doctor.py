@@ -48,9 +48,10 @@ def paradex_identity(settings: ParadexSettings, system_config: dict[str, Any]) -
         scrubber.register([secret])
         return ParadexIdentity.from_l1_key(
             secret,
-            l1_chain_id=int(system_config["l1_chain_id"]),
-            account_class_hash=int(system_config["paraclear_account_hash"], 16),
-            proxy_class_hash=int(system_config["paraclear_account_proxy_hash"], 16),
+            l1_chain_id=system_config["l1_chain_id"],
+            account_proxy_hash=system_config["paraclear_account_proxy_hash"],
+            account_hash=system_config["paraclear_account_hash"],
+            setting="PARADEX_PRIVATE_KEY",
         )
     if settings.l2_private_key is not None and settings.account_address is not None:
         secret = settings.l2_private_key.get_secret_value()
