@@ -18,7 +18,7 @@ async def venue() -> AsyncIterator[FakeParadexVenue]:
     await server.stop()
 
 
-async def take(feed: AsyncIterator[Event], predicate: Callable[[Event], bool], timeout: float = 3.0,
+async def take(feed: AsyncIterator[Event], predicate: Callable[[Event], bool], within_s: float = 3.0,
                skipped: list[Event] | None = None) -> Event:
     """The first event from ``feed`` that matches; the others are appended to ``skipped``."""
 
@@ -30,4 +30,4 @@ async def take(feed: AsyncIterator[Event], predicate: Callable[[Event], bool], t
                 skipped.append(event)
         raise AssertionError("event feed ended")
 
-    return await asyncio.wait_for(scan(), timeout)
+    return await asyncio.wait_for(scan(), within_s)

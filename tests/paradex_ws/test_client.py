@@ -204,7 +204,7 @@ async def test_server_drop_reconnects_reauths_resubscribes_rearms_and_resyncs(ve
     assert resyncs == [2]
     conn = venue.live[0]
     assert conn.authed and conn.subs == first_subs and conn.cancel_on_disconnect
-    assert [m for n, m, _ in venue.requests if n == 2][0] == "auth"
+    assert next(m for n, m, _ in venue.requests if n == 2) == "auth"
     assert client.book(M) is None  # the old book was dropped with the connection
 
     await venue.push("fills.ALL", P.fill("f-after"))
@@ -263,12 +263,12 @@ async def test_near_expiry_jwt_is_refreshed_before_reconnect(venue) -> None:
     try:
         await client.start(timeout_s=3)
         await venue.drop_all()
-        await take(client.events(), is_state(ConnectionState.CONNECTED), timeout=3)  # first CONNECTED
-        await take(client.events(), is_state(ConnectionState.CONNECTED), timeout=3)
+        await take(client.events(), is_state(ConnectionState.CONNECTED), within_s=3)  # first CONNECTED
+        await take(client.events(), is_state(ConnectionState.CONNECTED), within_s=3)
         assert tokens.calls == 1  # still 300 s to live: reused
         clock.advance(250_000)  # 50 s left, under the 60 s margin
         await venue.drop_all()
-        await take(client.events(), is_state(ConnectionState.CONNECTED), timeout=3)
+        await take(client.events(), is_state(ConnectionState.CONNECTED), within_s=3)
         assert tokens.calls == 2 and venue.live[0].token != venue.connections[0].token
     finally:
         await client.close()
@@ -320,7 +320,7 @@ async def test_silent_feed_is_treated_as_dead(venue, client_factory) -> None:
     client = client_factory(private=False, config={"stale_after_s": 0.2})
     await client.start(timeout_s=3)
     feed = client.events()
-    event = await take(feed, is_state(ConnectionState.DISCONNECTED), timeout=3)
+    event = await take(feed, is_state(ConnectionState.DISCONNECTED), within_s=3)
     assert "no frame" in event.detail
     await take(feed, is_state(ConnectionState.CONNECTED))
     assert client.stats.stale_disconnects >= 1

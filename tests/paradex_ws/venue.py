@@ -101,9 +101,9 @@ class FakeParadexVenue:
         for conn in self.live:
             await conn.ws.close()
 
-    async def wait_for(self, predicate: Callable[[], bool], timeout: float = 5.0) -> None:
+    async def wait_for(self, predicate: Callable[[], bool], within_s: float = 5.0) -> None:
         loop = asyncio.get_running_loop()
-        deadline = loop.time() + timeout
+        deadline = loop.time() + within_s
         while not predicate():
             if loop.time() > deadline:
                 raise AssertionError("venue condition not reached in time")
