@@ -138,6 +138,21 @@ class Account:
     def account_value(self, marks: dict[str, Decimal]) -> Decimal:
         return self.collateral + self.unrealized_pnl(marks)
 
+    def market_margin(self, market: str, mark: Decimal, spec: MarketSpec, extra_buy: Decimal = ZERO,
+                      extra_sell: Decimal = ZERO) -> Decimal:
+        """Initial margin of one market: position plus resting orders, on the worse side."""
+        pos = self.positions.get(market)
+        size = pos.size if pos is not None else ZERO
+        long_side = size + self.open_buy.get(market, ZERO) + extra_buy
+        short_side = size - self.open_sell.get(market, ZERO) - extra_sell
+        exposure = long_side if long_side > -short_side else -short_side
+        if exposure <= 0:
+            return ZERO
+        notional = exposure * mark
+        base = spec.margin.base_fraction(notional)
+        leverage_fraction = ONE / self.leverage.get(market, self.default_leverage)
+        return notional * (leverage_fraction if leverage_fraction > base else base)
+
     def initial_margin(
         self,
         marks: dict[str, Decimal],
@@ -151,21 +166,11 @@ class Account:
             markets.add(extra[0])
         total = ZERO
         for m in markets:
-            pos = self.position_size(m)
-            buys = self.open_buy.get(m, ZERO)
-            sells = self.open_sell.get(m, ZERO)
             if extra is not None and extra[0] == m:
-                if extra[1] is Side.BUY:
-                    buys += extra[2]
-                else:
-                    sells += extra[2]
-            exposure = max(abs(pos + buys), abs(pos - sells))
-            if not exposure:
-                continue
-            notional = exposure * marks[m]
-            spec = specs[m]
-            fraction = max(ONE / self.leverage_for(m), spec.margin.base_fraction(notional))
-            total += notional * fraction
+                buy, sell = (extra[2], ZERO) if extra[1] is Side.BUY else (ZERO, extra[2])
+                total += self.market_margin(m, marks[m], specs[m], buy, sell)
+            else:
+                total += self.market_margin(m, marks[m], specs[m])
         return total
 
     def maintenance_margin(self, marks: dict[str, Decimal], specs: dict[str, MarketSpec]) -> Decimal:

@@ -94,11 +94,16 @@ def admission_reason(ex: SimExchange, acct: Account, spec: MarketSpec, order: Si
             return CancelReason.ORDER_EXCEEDS_POSITION_LIMIT
     if acct.internal:
         return ""
-    marks = ex.marks
-    before = acct.initial_margin(marks, ex.specs)
-    after = acct.initial_margin(marks, ex.specs, extra=(m, order.side, size))
+    # only this market's requirement changes; look at the rest of the account only if it grows
+    mark = ex.marks[m]
+    before = acct.market_margin(m, mark, spec)
+    if order.side is Side.BUY:
+        after = acct.market_margin(m, mark, spec, extra_buy=size)
+    else:
+        after = acct.market_margin(m, mark, spec, extra_sell=size)
     if after > before:
-        fee = size * marks[m] * max(ex.taker_fee, ZERO)
-        if acct.account_value(marks) - after - fee < 0:
+        fee = size * mark * ex.taker_fee if ex.taker_fee > 0 else ZERO
+        marks = ex.marks
+        if acct.account_value(marks) - acct.initial_margin(marks, ex.specs) - (after - before) - fee < 0:
             return CancelReason.NOT_ENOUGH_MARGIN
     return ""
