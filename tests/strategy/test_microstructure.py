@@ -168,14 +168,22 @@ def test_quote_imbalance_and_spread() -> None:
 # ---- volatility regime ------------------------------------------------------------------------
 
 
-def regime_reference(xs: list[float], short: int, long: int, low: float, high: float) -> tuple[float, VolRegime]:
+def regime_reference(
+    xs: list[float], short: int, long: int, low: float, high: float
+) -> dict[int, tuple[float, VolRegime]]:
+    """For every price index past warm-up: (ratio, regime) from plain window variances and a seeded EMA."""
     rets = [math.log(b / a) for a, b in pairwise(xs)]
-    long_sd = statistics.pstdev(rets[-long:])
-    if long_sd == 0.0:
-        return 0.0, VolRegime.LOW
-    ratio = statistics.pstdev(rets[-short:]) / long_sd
-    regime = VolRegime.LOW if ratio < low else VolRegime.HIGH if ratio > high else VolRegime.NORMAL
-    return ratio, regime
+    variances = [statistics.pvariance(rets[k + 1 - short : k + 1]) for k in range(short - 1, len(rets))]
+    alpha = 2.0 / (long + 1.0)
+    out = {}
+    avg = statistics.fmean(variances[:long])
+    for j in range(long - 1, len(variances)):
+        if j >= long:
+            avg = alpha * variances[j] + (1 - alpha) * avg
+        ratio = math.sqrt(variances[j] / avg) if avg > 0.0 else 0.0
+        regime = VolRegime.LOW if avg == 0.0 or ratio < low else VolRegime.HIGH if ratio > high else VolRegime.NORMAL
+        out[j + short] = (ratio, regime)  # variance j covers returns up to j + short - 1, i.e. price j + short
+    return out
 
 
 @pytest.mark.parametrize("seed", range(3))
@@ -186,13 +194,15 @@ def test_volatility_regime_matches_recomputation(seed: int) -> None:
         step = 0.05 if (i // 150) % 3 == 0 else 0.6 if (i // 150) % 3 == 1 else 0.2  # quiet, wild, normal
         x *= math.exp(rng.gauss(0, step) * 1e-3)
         xs.append(x)
-    vol = VolatilityRegime(short_window=20, long_window=200, low_ratio=0.5, high_ratio=1.8)
+    short, long = 20, 100
+    vol = VolatilityRegime(short_window=short, long_window=long, low_ratio=0.5, high_ratio=1.8)
+    reference = regime_reference(xs, short, long, 0.5, 1.8)
     seen = set()
     for i, price in enumerate(xs):
         regime = vol.update(price)
-        assert vol.ready == (i >= 200)
+        assert vol.ready == (i in reference)
         if vol.ready:
-            ratio, expected = regime_reference(xs[: i + 1], 20, 200, 0.5, 1.8)
+            ratio, expected = reference[i]
             assert vol.ratio == pytest.approx(ratio, rel=1e-6)
             if abs(ratio - 0.5) > 1e-6 and abs(ratio - 1.8) > 1e-6:
                 assert regime is expected

@@ -201,10 +201,12 @@ class RollingStats:
     Sliding-window Welford: adding x while dropping the oldest value o moves the mean by
     (x - o) / n and the sum of squared deviations by (x - o) * (x - new_mean + o - old_mean).
     Every ``recompute_every`` replacements the two are recomputed from the window (O(window),
-    amortised O(1)) to wipe out accumulated rounding.
+    amortised O(1)) to wipe out accumulated rounding, and also as soon as the sum of squares is no
+    longer well above a running bound on its rounding error (right after an outlier leaves the
+    window, the sum collapses and its leftover rounding would dwarf the true variance).
     """
 
-    __slots__ = ("_buf", "_m2", "_since_recompute", "mean", "recompute_every", "window")
+    __slots__ = ("_buf", "_err", "_m2", "_since_recompute", "mean", "recompute_every", "window")
 
     def __init__(self, window: int, recompute_every: int | None = None) -> None:
         _check_period("RollingStats window", window)
@@ -213,6 +215,7 @@ class RollingStats:
         self._buf: deque[float] = deque()
         self.mean = 0.0
         self._m2 = 0.0
+        self._err = 0.0  # sum of step magnitudes since the last recompute (rounding scale of _m2)
         self._since_recompute = 0
 
     def update(self, x: float) -> float:
@@ -231,18 +234,27 @@ class RollingStats:
         old_mean = self.mean
         delta = x - old
         new_mean = old_mean + delta / n
-        self._m2 += delta * (x - new_mean + old - old_mean)
+        inc = delta * ((x - new_mean) + (old - old_mean))
+        m2 = self._m2 + inc
+        self._m2 = m2
         self.mean = new_mean
+        # Scale of this step's rounding in m2 (in units of ~1 ulp): the increment itself plus the
+        # mean's rounding, which follows the level of the data rather than its spread.
+        err = self._err + abs(inc) + abs(delta * old_mean)
+        self._err = err
         self._since_recompute += 1
-        if self._since_recompute >= self.recompute_every:
+        # Recompute on schedule, or once m2 is no longer ~1e6 times above its possible rounding
+        # error (typically right after an outlier left the window and cancelled most of it).
+        if self._since_recompute >= self.recompute_every or m2 < err * 1e-9:
             self._recompute()
-        return new_mean
+        return self.mean
 
     def _recompute(self) -> None:
         buf = self._buf
         mean = math.fsum(buf) / len(buf)
         self.mean = mean
         self._m2 = math.fsum((v - mean) * (v - mean) for v in buf)
+        self._err = 0.0
         self._since_recompute = 0
 
     @property

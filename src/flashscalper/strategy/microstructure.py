@@ -257,14 +257,16 @@ class VolRegime(StrEnum):
 
 
 class VolatilityRegime:
-    """Realised-volatility regime: short-window stddev of log returns against a long-window stddev.
+    """Realised-volatility regime: short-window stddev of log returns against its longer-term average.
 
-    ``ratio`` = short / long. Below ``low_ratio`` the market is LOW (quiet: spreads eat the edge),
-    above ``high_ratio`` it is HIGH (moving fast), NORMAL in between. A market with no movement at
-    all over the long window is LOW.
+    The short window holds the last ``short_window`` log returns; its variance is averaged by an
+    EMA over ``long_window`` updates (seeded with a plain mean), and ``ratio`` = sqrt(short variance
+    / averaged variance). Below ``low_ratio`` the market is LOW (quiet: spreads eat the edge), above
+    ``high_ratio`` it is HIGH (moving fast), NORMAL in between. A market that has not moved at all
+    over the averaging horizon is LOW.
     """
 
-    __slots__ = ("_long", "_prev", "_short", "high_ratio", "low_ratio", "ratio", "regime")
+    __slots__ = ("_avg_var", "_prev", "_short", "high_ratio", "low_ratio", "ratio", "regime")
 
     def __init__(
         self, short_window: int = 30, long_window: int = 300, low_ratio: float = 0.5, high_ratio: float = 2.0
@@ -274,7 +276,7 @@ class VolatilityRegime:
         if not 0.0 < low_ratio < high_ratio:
             raise ValueError(f"need 0 < low_ratio < high_ratio, got {low_ratio!r}, {high_ratio!r}")
         self._short = RollingStats(short_window)
-        self._long = RollingStats(long_window)
+        self._avg_var = EMA(long_window)
         self.low_ratio = low_ratio
         self.high_ratio = high_ratio
         self._prev = math.nan
@@ -289,16 +291,17 @@ class VolatilityRegime:
         self._prev = price
         if prev != prev:  # first price (NaN): no return yet
             return self.regime
-        r = math.log(price / prev)
-        short, long_ = self._short, self._long
-        short.update(r)
-        long_.update(r)
-        long_var = long_.variance
-        if long_var <= 0.0:
+        short = self._short
+        short.update(math.log(price / prev))
+        if not short.ready:  # a partial window would understate the variance
+            return self.regime
+        var = short.variance
+        avg = self._avg_var.update(var)
+        if avg <= 0.0:
             self.ratio = 0.0
             self.regime = VolRegime.LOW
             return self.regime
-        ratio = math.sqrt(short.variance / long_var)
+        ratio = math.sqrt(var / avg)
         self.ratio = ratio
         if ratio < self.low_ratio:
             self.regime = VolRegime.LOW
@@ -315,8 +318,10 @@ class VolatilityRegime:
 
     @property
     def long_vol(self) -> float:
-        return self._long.std
+        """The longer-term average volatility the short one is compared with."""
+        avg = self._avg_var.value
+        return math.sqrt(avg) if avg > 0.0 else 0.0
 
     @property
     def ready(self) -> bool:
-        return self._long.ready
+        return self._avg_var.ready
