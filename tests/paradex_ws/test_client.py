@@ -7,7 +7,6 @@ import random
 import time
 from decimal import Decimal
 
-import aiohttp
 import jwt
 import pytest
 
@@ -26,11 +25,11 @@ from flashscalper.domain import (
     Quote,
     Trade,
 )
-from flashscalper.exchanges.paradex import mapping
+from flashscalper.exchanges.paradex.rest import ParadexRestClient
 from flashscalper.exchanges.paradex.rpc import WsRpcError
 from flashscalper.exchanges.paradex.sbe import payload_to_frame
 from flashscalper.exchanges.paradex.streams import book_channel
-from flashscalper.exchanges.paradex.ws import ParadexWsClient
+from flashscalper.exchanges.paradex.ws import ParadexWsClient, rest_seams
 from flashscalper.exchanges.paradex.ws_support import WsConfig
 
 from . import payloads as P
@@ -162,15 +161,10 @@ async def test_gap_resubscribes_snapshot_feed_and_emits_rebuilt_book(venue, clie
 
 
 async def test_gap_resnapshots_through_rest_orderbook(venue, client_factory) -> None:
-    async with aiohttp.ClientSession() as session:
-
-        async def rest_book(market: str) -> BookUpdate:
-            async with session.get(f"{venue.rest_url}/orderbook/{market}") as resp:
-                return mapping.book_from(await resp.json())
-
-        venue.books[M] = {"market": M, "seq_no": 20, "last_updated_at": P.T0, "bids": [["64400", "2"]],
-                          "asks": [["64401", "3"]]}
-        client = client_factory(private=False, book_snapshot=rest_book)
+    venue.books[M] = {"market": M, "seq_no": 20, "last_updated_at": P.T0, "bids": [["64400", "2"]],
+                      "asks": [["64401", "3"]]}
+    async with ParadexRestClient(venue.rest_url) as rest:
+        client = client_factory(private=False, book_snapshot=rest_seams(rest)["book_snapshot"])
         await client.start(timeout_s=3)
         await client.subscribe(DELTAS)
         feed = client.events()

@@ -26,7 +26,14 @@ _ZERO = Decimal(0)
 _SIDES = {"BUY": True, "SELL": False}  # True = bid side
 
 
+_DECIMALS: dict[str, Decimal] = {}  # prices and sizes repeat all day: parse and validate each string once
+_DECIMALS_MAX = 200_000
+
+
 def _dec(value: Any, where: str) -> Decimal:
+    number = _DECIMALS.get(value) if type(value) is str else None
+    if number is not None:
+        return number
     if isinstance(value, bool) or not isinstance(value, str | int):
         raise MalformedMessage(f"{where} must be a decimal string, got {type(value).__name__}")
     try:
@@ -35,6 +42,10 @@ def _dec(value: Any, where: str) -> Decimal:
         raise MalformedMessage(f"{where} is not a decimal: {str(value)[:40]!r}") from None
     if not number.is_finite() or number < 0:
         raise MalformedMessage(f"{where} must be a finite non-negative decimal, got {value!r}")
+    if type(value) is str:
+        if len(_DECIMALS) >= _DECIMALS_MAX:
+            _DECIMALS.clear()
+        _DECIMALS[value] = number
     return number
 
 
@@ -113,7 +124,7 @@ class LocalOrderBook:
         view = self._bid_view
         if view is None:
             levels = self._bids
-            view = self._bid_view = tuple(levels[p] for p in reversed(self._bid_keys[-self.depth :]))
+            view = self._bid_view = tuple(map(levels.__getitem__, self._bid_keys[: -self.depth - 1 : -1]))
         return view
 
     @property
@@ -122,7 +133,7 @@ class LocalOrderBook:
         view = self._ask_view
         if view is None:
             levels = self._asks
-            view = self._ask_view = tuple(levels[p] for p in self._ask_keys[: self.depth])
+            view = self._ask_view = tuple(map(levels.__getitem__, self._ask_keys[: self.depth]))
         return view
 
     @property

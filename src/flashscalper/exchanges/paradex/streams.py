@@ -183,7 +183,7 @@ class StreamRouter:
         self._publish(mapping.quote_from(payload))
 
     def _on_book(self, payload: Any) -> None:
-        market = payload.get("market") if isinstance(payload, Mapping) else None
+        market = payload.get("market") if type(payload) is dict or isinstance(payload, Mapping) else None
         if not isinstance(market, str):
             raise MalformedMessage("order_book payload lacks market")
         update = self.tracker(market).on_payload(payload)

@@ -21,7 +21,7 @@ import contextlib
 import logging
 import random
 from collections.abc import Awaitable, Callable, Mapping
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any
 
 import aiohttp
 import jwt
@@ -35,50 +35,19 @@ from .feed import EventFeed
 from .rpc import TOKEN_ERROR_CODES, PendingRequests, WsAuthFailed, is_duplicate_subscription
 from .sbe import SbeDecodeError, frame_to_payload
 from .streams import PRIVATE_CHANNELS, StreamRouter, book_channel, channel_kind, is_private
+from .transport import AiohttpConnector, Connector, WsConnection
 from .ws_support import ThrottledLog, WsConfig, WsStats, with_sbe_query
+
+if TYPE_CHECKING:
+    from .rest import ParadexRestClient
+
+__all__ = ["AiohttpConnector", "Connector", "ParadexWsClient", "WsConfig", "WsConnection", "rest_seams"]
 
 log = logging.getLogger(__name__)
 
 TokenProvider = Callable[[], Awaitable[str]]
 Resync = Callable[[], Awaitable[None]]
 BookSnapshot = Callable[[str], Awaitable[BookUpdate]]
-
-
-class WsConnection(Protocol):
-    """The part of ``aiohttp.ClientWebSocketResponse`` the client uses."""
-
-    closed: bool
-
-    async def receive(self, timeout: float | None = None) -> aiohttp.WSMessage: ...  # noqa: ASYNC109 (aiohttp's)
-
-    async def send_str(self, data: str) -> None: ...
-
-    async def close(self) -> Any: ...
-
-
-Connector = Callable[[str, Mapping[str, str]], Awaitable[WsConnection]]
-
-
-class AiohttpConnector:
-    """Opens sockets with one shared ``aiohttp.ClientSession`` (autoping answers the server's pings)."""
-
-    def __init__(self, session: aiohttp.ClientSession | None = None, *, timeout_s: float = 10.0,
-                 heartbeat_s: float | None = None) -> None:
-        self._session = session
-        self._own = session is None
-        self._timeout = timeout_s
-        self._heartbeat = heartbeat_s
-
-    async def __call__(self, url: str, headers: Mapping[str, str]) -> WsConnection:
-        if self._session is None or self._session.closed:
-            self._session = aiohttp.ClientSession()
-        connecting = self._session.ws_connect(url, headers=dict(headers), autoping=True, heartbeat=self._heartbeat,
-                                              max_msg_size=0)
-        return await asyncio.wait_for(connecting, self._timeout)
-
-    async def close(self) -> None:
-        if self._own and self._session is not None:
-            await self._session.close()
 
 
 _INBOUND = {aiohttp.WSMsgType.TEXT, aiohttp.WSMsgType.BINARY}
@@ -509,3 +478,15 @@ def jwt_expiry(token: str) -> float | None:
     exp = claims.get("exp")
     return float(exp) if isinstance(exp, int | float) else None
 
+
+def rest_seams(rest: ParadexRestClient, *, depth: int = 15) -> dict[str, Any]:
+    """``token_provider`` and ``book_snapshot`` backed by a ``ParadexRestClient`` (pass as ``**kwargs``)."""
+
+    async def token() -> str:
+        # rest.py exposes no public JWT accessor yet; _token() returns its cached JWT, refreshed near expiry
+        return await rest._token()
+
+    async def snapshot(market: str) -> BookUpdate:
+        return await rest.orderbook(market, depth)
+
+    return {"token_provider": token, "book_snapshot": snapshot}
