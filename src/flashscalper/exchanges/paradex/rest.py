@@ -457,6 +457,10 @@ class ParadexRestClient:
 
     # ------------------------------------------------------------------------------------- account
 
+    async def jwt(self) -> str:
+        """The current JWT, refreshed first when it is near expiry (the WebSocket authenticates with it)."""
+        return await self._token()
+
     async def account(self) -> Mapping[str, Any]:
         """``GET /account``: the raw account summary object (margin figures as decimal strings)."""
         return self._map("GET /account", lambda p: m.require_obj(p, "account"),

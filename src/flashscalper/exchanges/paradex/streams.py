@@ -173,6 +173,15 @@ class StreamRouter:
             tracker = self.books[market] = BookTracker(market, self._request_snapshot, depth=self.book_depth)
         return tracker
 
+    def recovered(self, event: Event) -> bool:
+        """Publish a private event read back through REST after a reconnect; fills already seen on the
+        socket are dropped (exactly once), other events are state snapshots and always pass."""
+        if isinstance(event, FillEvent) and not self._fills.add(event.fill.id):
+            self.stats.duplicate_fills += 1
+            return False
+        self._publish(event)
+        return True
+
     def reset_books(self) -> None:
         """After a reconnect every book is suspect: drop them all until their next snapshot."""
         for tracker in self.books.values():

@@ -28,7 +28,7 @@ import jwt
 import orjson
 
 from flashscalper.clock import Clock, WallClock
-from flashscalper.domain import BookUpdate, ConnectionEvent, ConnectionState
+from flashscalper.domain import BookUpdate, ConnectionEvent, ConnectionState, Event
 from flashscalper.errors import ExchangeError, ExchangeUnavailable, MalformedMessage
 
 from .feed import EventFeed
@@ -112,6 +112,10 @@ class ParadexWsClient:
         """The local ``LocalOrderBook`` of ``market`` (None before its first book message)."""
         tracker = self._router.books.get(market)
         return tracker.book if tracker is not None and tracker.ready else None
+
+    def publish_recovered(self, event: Event) -> bool:
+        """Hand a private event read back through REST (resync) to the consumer, deduplicated against the socket."""
+        return self._router.recovered(event)
 
     async def start(self, *, wait: bool = True, timeout_s: float | None = None) -> None:
         """Run the connection supervisor in the background; by default wait for the first CONNECTED."""
@@ -483,8 +487,7 @@ def rest_seams(rest: ParadexRestClient, *, depth: int = 15) -> dict[str, Any]:
     """``token_provider`` and ``book_snapshot`` backed by a ``ParadexRestClient`` (pass as ``**kwargs``)."""
 
     async def token() -> str:
-        # rest.py exposes no public JWT accessor yet; _token() returns its cached JWT, refreshed near expiry
-        return await rest._token()
+        return await rest.jwt()
 
     async def snapshot(market: str) -> BookUpdate:
         return await rest.orderbook(market, depth)
