@@ -79,5 +79,48 @@ def keys(
         raise fail(str(exc)) from None
 
 
+@app.command()
+def sim(
+    host: Annotated[str, typer.Option(help="Interface to listen on (loopback by default).")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="TCP port; 0 picks a free one.")] = 8731,
+    seed: Annotated[int, typer.Option(help="Seed of the market generator.")] = 7,
+    fund_usdc: Annotated[str, typer.Option(help="Test USDC credited to each newly onboarded account.")] = "10000",
+    speed: Annotated[float, typer.Option(help="Market generator speed (1 = real time).")] = 1.0,
+    order_rate: Annotated[
+        int, typer.Option(help="Order-entry limit per account per second (Paradex: 800); raise it for benchmarks.")
+    ] = 0,
+    log_level: Annotated[str, typer.Option(help="DEBUG, INFO, WARNING or ERROR.")] = "INFO",
+) -> None:
+    """Run the local exchange simulator in the foreground (Paradex REST + WS and admin routes).
+
+    Prints one JSON line with its URLs on stdout, then logs to stderr. Stop it with Ctrl-C.
+
+    Example: flashscalper sim --port 8731 --fund-usdc 50000
+    """
+    from decimal import Decimal, InvalidOperation
+
+    from flashscalper.sim.run import run_simulator
+
+    if not 0 <= port <= 65535:
+        raise fail(f"--port must be between 0 and 65535, got {port}")
+    try:
+        funds = Decimal(fund_usdc)
+    except InvalidOperation:
+        raise fail(f"--fund-usdc must be a decimal number, got {fund_usdc!r}") from None
+    if not funds.is_finite() or funds < 0:
+        raise fail(f"--fund-usdc must be a non-negative number, got {fund_usdc!r}")
+    if not speed > 0:
+        raise fail(f"--speed must be positive, got {speed}")
+    if order_rate < 0:
+        raise fail(f"--order-rate must be positive (or 0 for the Paradex default), got {order_rate}")
+    if log_level.upper() not in ("DEBUG", "INFO", "WARNING", "ERROR"):
+        raise fail(f"--log-level must be DEBUG, INFO, WARNING or ERROR, got {log_level!r}")
+    try:
+        run_simulator(host=host, port=port, seed=seed, fund_usdc=funds, speed=speed, order_rate=order_rate,
+                      log_level=log_level.upper())
+    except OSError as exc:
+        raise fail(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
+
+
 def run() -> None:  # pragma: no cover - console-script shim
     sys.exit(app())
