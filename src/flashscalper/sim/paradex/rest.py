@@ -20,6 +20,7 @@ from flashscalper.sim.paradex import render
 from flashscalper.sim.paradex.registry import ParadexRegistry, registry_of
 from flashscalper.sim.paradex.rest_orders import register_orders
 from flashscalper.sim.paradex.wire import (
+    ACCOUNT,
     BearerCache,
     Cursors,
     Handler,
@@ -335,29 +336,29 @@ def _register_account(d: Dialect) -> None:
     ex, registry = d.sim.exchange, d.registry
 
     async def account(request: web.Request) -> web.Response:
-        return json_response(render.account_summary(ex.account_summary(request["account"])))
+        return json_response(render.account_summary(ex.account_summary(request[ACCOUNT])))
 
     async def account_summary(request: web.Request) -> web.Response:
-        return json_response({"results": [render.account_summary(ex.account_summary(request["account"]))]})
+        return json_response({"results": [render.account_summary(ex.account_summary(request[ACCOUNT]))]})
 
     async def balance(request: web.Request) -> web.Response:
-        return json_response({"results": [render.balance(ex.account_summary(request["account"]))]})
+        return json_response({"results": [render.balance(ex.account_summary(request[ACCOUNT]))]})
 
     async def positions(request: web.Request) -> web.Response:
-        acct = request["account"]
+        acct = request[ACCOUNT]
         return json_response({"results": [
             render.position(p, account=acct, funding_index=ex.funding_index.get(p.market, ZERO))
             for p in ex.positions(acct)]})
 
     async def fills(request: web.Request) -> web.Response:
-        acct = request["account"]
+        acct = request[ACCOUNT]
         market = d.market(request.query.get("market"), required=False)
         rows = list(reversed(ex.fills(acct, market)))
         return json_response(d.cursors.page(request, rows, lambda f: (f.fill.ts, int(f.fill.id)),
                                             lambda f: render.fill(f, account=acct)))
 
     async def funding_payments(request: web.Request) -> web.Response:
-        acct = request["account"]
+        acct = request[ACCOUNT]
         market = d.market(request.query.get("market"))
         rows = list(reversed(ex.funding_payments(acct, market)))
         return json_response(d.cursors.page(request, rows, lambda e: (e.payment.ts, int(e.payment.id)),
@@ -369,13 +370,13 @@ def _register_account(d: Dialect) -> None:
                 "margin_type": registry.margin_type.get((acct, market), "CROSS")}
 
     async def get_margin(request: web.Request) -> web.Response:
-        acct = request["account"]
+        acct = request[ACCOUNT]
         market = d.market(request.match_info.get("market") or request.query.get("market"), required=False)
         markets = [market] if market else list(ex.specs)
         return json_response({"account": acct, "configs": [margin_config(acct, m) for m in markets]})
 
     async def set_margin(request: web.Request) -> web.Response:
-        acct = request["account"]
+        acct = request[ACCOUNT]
         market = d.market(request.match_info["market"])
         assert market is not None
         body = await json_object(request)

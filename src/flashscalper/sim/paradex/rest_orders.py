@@ -25,7 +25,7 @@ from flashscalper.sim.paradex.orders_in import (
     verify_order,
 )
 from flashscalper.sim.paradex.registry import ParadexAccount
-from flashscalper.sim.paradex.wire import ApiError, bad, decimal_field, json_body, json_object, json_response
+from flashscalper.sim.paradex.wire import ACCOUNT, ApiError, bad, decimal_field, json_body, json_object, json_response
 
 if TYPE_CHECKING:
     from flashscalper.sim.paradex.rest import Dialect
@@ -41,7 +41,7 @@ def register_orders(d: Dialect) -> None:
     sim, ex, registry = d.sim, d.sim.exchange, d.registry
 
     def account_of(request: web.Request) -> ParadexAccount:
-        account = registry.by_id(request["account"])
+        account = registry.by_id(request[ACCOUNT])
         if account is None:
             raise ApiError(401, "NOT_ONBOARDED", "User has never called /onboarding endpoint")
         return account

@@ -35,6 +35,7 @@ log = logging.getLogger("flashscalper.sim.paradex")
 T = TypeVar("T")
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
+ACCOUNT = web.RequestKey("paradex_account", str)  # the engine account a private request's JWT names
 MAX_PAGE_SIZE = 1000
 DEFAULT_PAGE_SIZE = 100
 
@@ -125,8 +126,8 @@ def guarded(sim: Simulator, bearer: BearerCache, spec: RouteSpec, handler: Handl
             if fault is not None:
                 return _fault_response(sim, fault)
             if spec.private:
-                request["account"] = bearer.account_of(request)
-            key = request["account"] if spec.private else (request.remote or "?")
+                request[ACCOUNT] = bearer.account_of(request)
+            key = request[ACCOUNT] if spec.private else (request.remote or "?")
             state = sim.limiter.take(spec.scope, key)
             headers = _limit_headers(state)
             if not state.allowed:
