@@ -54,9 +54,12 @@ class SimulatorUrls:
     paradex_rest: str
     paradex_ws: str
     admin: str
+    aster_rest: str = ""
+    aster_ws: str = ""
 
     def as_dict(self) -> dict[str, str]:
-        return {"paradex_rest": self.paradex_rest, "paradex_ws": self.paradex_ws, "admin": self.admin}
+        return {"paradex_rest": self.paradex_rest, "paradex_ws": self.paradex_ws, "admin": self.admin,
+                "aster_rest": self.aster_rest, "aster_ws": self.aster_ws}
 
 
 class Simulator:
@@ -105,6 +108,8 @@ class Simulator:
             paradex_rest=f"{base}/v1",
             paradex_ws=f"ws://{host}:{bound}/v1/ws",
             admin=f"{base}/admin",
+            aster_rest=f"{base}/aster",
+            aster_ws=f"ws://{host}:{bound}/aster",
         )
         if self.market is not None and not isinstance(self.clock, ManualClock):
             self._market_task = asyncio.create_task(self._run_market(), name="sim-market")
@@ -164,4 +169,11 @@ def _dialects() -> list[Registrar]:
         pass
     else:
         registrars.append(paradex_ws.register)
+    try:
+        from flashscalper.sim.aster import rest as aster_rest
+        from flashscalper.sim.aster import ws as aster_ws
+    except ImportError:  # pragma: no cover - during development only
+        pass
+    else:
+        registrars += [aster_rest.register, aster_ws.register]
     return registrars

@@ -1,0 +1,1 @@
+"""The simulator's Aster (Binance-futures-shaped) wire dialect, mounted under ``/aster``."""
