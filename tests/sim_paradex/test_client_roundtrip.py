@@ -146,6 +146,9 @@ async def test_close_position_stop_and_take_profit_are_an_oco_pair(sim: Simulato
     waiting = {o.id: o for o in await long.client.open_orders()}
     assert {o.status for o in waiting.values()} == {OrderStatus.UNTRIGGERED}
     assert waiting[stop.id].reduce_only and waiting[stop.id].size == 0
+    _, raw_open, _ = await long.raw("GET", "/orders")
+    assert {o["type"]: (o["size"], o["flags"]) for o in raw_open["results"]} == {
+        "STOP_LOSS_MARKET": ("0", ["REDUCE_ONLY"]), "TAKE_PROFIT_MARKET": ("0", ["REDUCE_ONLY"])}
 
     await street.client.limit_order(BTC, Side.BUY, D("0.02"), D("93900"))
     sim.exchange.set_mark_price(BTC, D("93950"))  # the oracle drops through the stop
@@ -155,6 +158,8 @@ async def test_close_position_stop_and_take_profit_are_an_oco_pair(sim: Simulato
     other = await long.client.get_order(take.id)
     assert other.status is OrderStatus.CANCELED and other.cancel_reason
     assert await long.client.open_orders() == []
+    _, history, _ = await long.raw("GET", "/orders-history", params={"type": "STOP_LOSS_MARKET"})
+    assert [o["id"] for o in history["results"]] == [stop.id] and history["results"][0]["status"] == "CLOSED"
 
 
 async def test_set_leverage_shows_in_margin_config(make_trader) -> None:

@@ -35,7 +35,8 @@ log = logging.getLogger("flashscalper.sim.paradex")
 T = TypeVar("T")
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
-ACCOUNT = web.RequestKey("paradex_account", str)  # the engine account a private request's JWT names
+# The engine account a private request's JWT names (typed request keys arrived in aiohttp 3.12).
+ACCOUNT: Any = web.RequestKey("paradex_account", str) if hasattr(web, "RequestKey") else "paradex_account"
 MAX_PAGE_SIZE = 1000
 DEFAULT_PAGE_SIZE = 100
 
