@@ -1,0 +1,375 @@
+"""The bot loop: venue events in, strategy signals, risk-checked entries, managed exits, bus events out.
+
+::
+
+    bot = Bot(exchange, strategy, risk, settings=BotConfig.from_settings(...), clock=clock, bus=bus)
+    await bot.start()              # connect, markets, leverage, subscribe, reconcile
+    await bot.run(duration_s=60)   # live: consume exchange.events() until stop() / the duration
+
+In virtual time (tests, backtests) drive it by hand instead of ``run``::
+
+    clock.advance(250); market.step(250); await bot.process_pending()
+
+The bot knows nothing about the venue beyond the :class:`Exchange` protocol and its capability
+flags. One bad event is logged and skipped; it never stops the loop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from dataclasses import replace
+from decimal import Decimal
+
+from flashscalper.clock import Clock
+from flashscalper.domain import (
+    Balance,
+    BalanceUpdate,
+    BookUpdate,
+    ConnectionEvent,
+    ConnectionState,
+    Event,
+    FillEvent,
+    FundingPayment,
+    MarkPrice,
+    OrderUpdate,
+    PositionUpdate,
+    Quote,
+    Side,
+    Trade,
+)
+from flashscalper.errors import ConfigError, ExchangeError
+from flashscalper.exchanges.base import Exchange
+from flashscalper.strategy.base import Signal, Strategy
+from flashscalper.trading.bot_config import BotConfig
+from flashscalper.trading.bus import (
+    ConnectionHealth,
+    EquitySample,
+    EventBus,
+    FillReport,
+    ReconcileAction,
+    RiskStateChanged,
+    SignalReport,
+)
+from flashscalper.trading.executor import Executor
+from flashscalper.trading.exits import ExitReason
+from flashscalper.trading.orders import Purpose
+from flashscalper.trading.positions import PositionManager
+from flashscalper.trading.reconcile import Reconciler
+from flashscalper.trading.risk import OrderIntent, RiskEngine
+from flashscalper.trading.sizing import capped_leverage
+from flashscalper.trading.stats import SessionStats
+
+__all__ = ["Bot", "BotConfig"]
+
+log = logging.getLogger(__name__)
+
+
+class Bot:
+    """One trading bot on one venue. See the module docstring for the two ways to drive it."""
+
+    def __init__(self, exchange: Exchange, strategy: Strategy, risk: RiskEngine, *, settings: BotConfig,
+                 clock: Clock, bus: EventBus | None = None) -> None:
+        self.exchange = exchange
+        self.strategy = strategy
+        self.risk = risk
+        self.settings = settings
+        self.clock = clock
+        self.bus = bus or EventBus()
+        self.session = settings.session or _session_id(clock)
+        self.executor = Executor(exchange, risk, clock, self.bus, settings.executor_config(self.session))
+        self.positions = PositionManager(exchange, self.executor, risk, clock, self.bus, settings.exit_config())
+        self.reconciler = Reconciler(exchange, self.executor, self.positions, clock, self.bus)
+        self.stats = SessionStats()
+        self.stats.attach(self.bus)
+        self.balance: Balance | None = None
+        self.errors = 0
+        self.events_handled = 0
+        self._inbox: asyncio.Queue[Event] = asyncio.Queue()
+        self._pump: asyncio.Task[None] | None = None
+        self._running = False
+        self._disconnected = False
+        self._mark_seen: set[str] = set()
+        self._last_timer_ms = 0
+        self._last_equity_ms = 0
+        self._last_reconcile_ms = 0
+        risk.add_listener(lambda t: self.bus.publish(RiskStateChanged.of(t)))
+
+    # ---- lifecycle -------------------------------------------------------------------------------
+
+    async def start(self) -> list[ReconcileAction]:
+        """Connect, load markets, set leverage, subscribe, read the balance and reconcile."""
+        await self.exchange.connect()
+        venue_markets = await self.exchange.markets()
+        missing = [m for m in self.settings.markets if m not in venue_markets]
+        if missing:
+            known = ", ".join(sorted(venue_markets)[:20])
+            raise ConfigError(f"market(s) {', '.join(missing)} not listed by {self.exchange.name}; "
+                              f"available: {known}")
+        self.positions.markets = {m: venue_markets[m] for m in self.settings.markets}
+        await self._apply_leverage()
+        self.balance = await self.exchange.balance()
+        self.risk.on_balance(self.balance)
+        self._publish_equity(self.balance, force=True)
+        await self.exchange.subscribe_market_data(list(self.settings.markets))
+        if self._pump is None:
+            self._pump = asyncio.create_task(self._pump_events(), name="flashscalper-events")
+        actions = await self.reconciler.reconcile("start")
+        self._last_reconcile_ms = self.clock.time_ms()
+        return actions
+
+    async def _apply_leverage(self) -> None:
+        wanted = self.risk.limits.leverage
+        for symbol, market in self.positions.markets.items():
+            leverage, _ = capped_leverage(market, wanted)
+            self.positions.leverage[symbol] = leverage
+            try:
+                await self.exchange.set_leverage(symbol, leverage)
+            except ExchangeError as exc:
+                log.warning("could not set %s leverage to %s: %s", symbol, leverage, exc)
+
+    async def _pump_events(self) -> None:
+        # the only consumer of exchange.events(); run() and process_pending() read the inbox
+        try:
+            async for event in self.exchange.events():
+                self._inbox.put_nowait(event)
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.exception("the venue's event stream ended with an error")
+
+    async def run(self, duration_s: float | None = None) -> None:
+        """Handle events until :meth:`stop` or until ``duration_s`` of clock time has passed."""
+        if self._pump is None:
+            await self.start()
+        self._running = True
+        deadline = None if duration_s is None else self.clock.monotonic() + duration_s
+        interval = self.settings.timer_interval_s
+        while self._running:
+            if deadline is not None and self.clock.monotonic() >= deadline:
+                break
+            try:
+                event = await asyncio.wait_for(self._inbox.get(), timeout=interval)
+            except TimeoutError:
+                event = None
+            if event is not None:
+                await self.handle(event)
+                while not self._inbox.empty():
+                    await self.handle(self._inbox.get_nowait())
+            if self.clock.time_ms() - self._last_timer_ms >= interval * 1000:
+                await self.on_timer()
+        self._running = False
+
+    async def process_pending(self, max_rounds: int = 20) -> int:
+        """Virtual-time driver: handle every queued event and run the timers once, without waiting.
+        Returns how many events were handled."""
+        handled = 0
+        for round_no in range(max_rounds):
+            for _ in range(3):  # let the pump move what the venue queued into the inbox
+                await asyncio.sleep(0)
+            batch = 0
+            while not self._inbox.empty():
+                await self.handle(self._inbox.get_nowait())
+                batch += 1
+            handled += batch
+            if round_no == 0:
+                await self.on_timer()
+            elif batch == 0:
+                break
+        return handled
+
+    def stop(self) -> None:
+        """End :meth:`run` after the current event."""
+        self._running = False
+
+    async def close(self) -> None:
+        """Stop, end the event pump and close the venue connection (open positions stay protected)."""
+        self.stop()
+        if self._pump is not None:
+            self._pump.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await self._pump
+            self._pump = None
+        await self.exchange.close()
+
+    # ---- controls --------------------------------------------------------------------------------
+
+    def pause_entries(self, reason: str = "entries paused by operator") -> None:
+        self.risk.pause_entries(reason)
+
+    def resume(self, reason: str = "resumed by operator") -> None:
+        self.risk.resume(reason)
+
+    async def set_safe_mode(self, on: bool) -> None:
+        """Safe mode caps leverage, size and position count for new entries (see RiskLimits)."""
+        self.risk.set_limits(replace(self.risk.configured_limits, safe_mode=on))
+        await self._apply_leverage()
+
+    async def flatten(self, reason: str = "emergency exit") -> None:
+        """Emergency exit: HALT risk, cancel every order, close every position reduce-only at market."""
+        self.risk.halt(reason)
+        for symbol in list(self.executor.entries):
+            self.executor.entries[symbol].done = True
+            del self.executor.entries[symbol]
+        await self.executor.cancel_all()
+        await self.positions.flatten(ExitReason.EMERGENCY)
+
+    async def close_position(self, market: str) -> None:
+        """Close one position at market (a person's decision: reason MANUAL)."""
+        await self.positions.close(market, ExitReason.MANUAL)
+
+    async def reconcile(self, why: str = "requested") -> list[ReconcileAction]:
+        return await self.reconciler.reconcile(why)
+
+    # ---- event handling --------------------------------------------------------------------------
+
+    async def handle(self, event: Event) -> None:
+        """Route one venue event. Exceptions are logged and counted, never raised."""
+        self.events_handled += 1
+        try:
+            await self._route(event)
+        except Exception:
+            self.errors += 1
+            log.exception("error handling %s; continuing", type(event).__name__)
+
+    async def _route(self, event: Event) -> None:
+        if isinstance(event, Quote | Trade | BookUpdate | MarkPrice):
+            await self._on_market(event)
+        elif isinstance(event, OrderUpdate):
+            order = event.order
+            tracked = await self.executor.on_order_update(order)
+            if order.cancel_reason == "LIQUIDATION":
+                self.positions.on_liquidation_notice(order.market)
+            if tracked is None and order.client_id and self.executor.ids.is_ours(order.client_id):
+                log.debug("update for an order of another session: %s", order.client_id)
+        elif isinstance(event, FillEvent):
+            fill = event.fill
+            tracked = self.executor.on_fill(fill)
+            self.bus.publish(FillReport(fill, tracked.purpose if tracked else "EXTERNAL", self.clock.time_ms()))
+            await self.positions.on_fill(fill, tracked)
+        elif isinstance(event, PositionUpdate):
+            await self.positions.on_position_update(event.position)
+        elif isinstance(event, BalanceUpdate):
+            self.balance = event.balance
+            self.risk.on_balance(event.balance)
+            self._publish_equity(event.balance)
+        elif isinstance(event, FundingPayment):
+            pos = self.positions.get(event.market)
+            if pos is not None:
+                pos.fees -= event.amount  # funding paid counts as a cost of the trade
+        elif isinstance(event, ConnectionEvent):
+            await self._on_connection(event)
+
+    async def _on_market(self, event: Quote | Trade | BookUpdate | MarkPrice) -> None:
+        market = event.market
+        if isinstance(event, Quote):
+            self.executor.on_quote(event)
+            if market not in self._mark_seen:
+                await self.positions.on_price(market, event.mid, event.ts)
+        elif isinstance(event, MarkPrice):
+            self._mark_seen.add(market)
+            await self.positions.on_price(market, event.mark, event.ts)
+        signal = self.strategy.on_event(event)
+        if signal is not None:
+            await self._on_signal(signal)
+
+    async def _on_signal(self, signal: Signal) -> None:
+        market = self.positions.markets.get(signal.market)
+        now = self.clock.time_ms()
+        if market is None:
+            return
+        note = ""
+        if signal.confidence < self.settings.min_confidence:
+            note = f"confidence {signal.confidence:.2f} below {self.settings.min_confidence:.2f}"
+        elif self.positions.get(signal.market) is not None:
+            note = "already holding a position in this market"
+        elif signal.market in self.executor.entries:
+            note = "an entry is already working in this market"
+        if note:
+            self.bus.publish(SignalReport(signal, False, note, now))
+            return
+        price = self._reference_price(signal)
+        if price is None:
+            self.bus.publish(SignalReport(signal, False, "no price to size the entry with", now))
+            return
+        balance = self.balance
+        intent = OrderIntent(
+            market=market, side=signal.side, price=price,
+            open_positions=self.positions.open_count() + len(self.executor.entries),
+            margin_in_use=balance.initial_margin if balance else self.positions.margin_in_use(),
+            equity=balance.equity if balance else Decimal(0),
+            available_collateral=balance.available if balance else None,
+        )
+        self.positions.note_entry_signal(signal.market, _signal_snapshot(signal))
+        decision, _plan = await self.executor.enter(intent, context={"signal": signal})
+        if not decision:
+            self.positions.note_entry_signal(signal.market, {})
+        self.bus.publish(SignalReport(signal, bool(decision), decision.reason, now))
+
+    def _reference_price(self, signal: Signal) -> Decimal | None:
+        quote = self.executor.quotes.get(signal.market)
+        if quote is not None:
+            return quote.ask if signal.side is Side.BUY else quote.bid
+        return signal.price
+
+    async def _on_connection(self, event: ConnectionEvent) -> None:
+        self.bus.publish(ConnectionHealth(event.venue, event.state, event.detail, event.ts))
+        if event.state is ConnectionState.DISCONNECTED:
+            self._disconnected = True
+            return
+        if event.state is ConnectionState.RESYNCED or self._disconnected:
+            self._disconnected = False
+            await self.reconciler.reconcile(f"reconnect ({event.state})")
+            self._last_reconcile_ms = self.clock.time_ms()
+
+    # ---- timers ----------------------------------------------------------------------------------
+
+    async def on_timer(self) -> None:
+        """Entry re-pricing, in-flight order resolution, time limits, periodic reconciliation."""
+        now = self.clock.time_ms()
+        self._last_timer_ms = now
+        try:
+            changed = await self.executor.on_timer()
+            # an order resolved by query may have filled without our seeing the fills: resync
+            unexplained = [t for t in changed if t.order is not None and t.order.filled_size > sum(
+                (f.size for f in t.fills), Decimal(0)) and t.purpose in (Purpose.ENTRY, Purpose.EXIT)]
+            interval = self.settings.reconcile_interval_s * 1000
+            if unexplained:
+                await self.reconciler.reconcile("an order filled without fill events")
+                self._last_reconcile_ms = now
+            elif interval and now - self._last_reconcile_ms >= interval:
+                await self.reconciler.reconcile("periodic check")
+                self._last_reconcile_ms = now
+            await self.positions.on_timer(now)
+        except Exception:
+            self.errors += 1
+            log.exception("timer failed; continuing")
+
+    def _publish_equity(self, balance: Balance, *, force: bool = False) -> None:
+        now = self.clock.time_ms()
+        if not force and now - self._last_equity_ms < self.settings.equity_sample_interval_s * 1000:
+            return
+        self._last_equity_ms = now
+        utilisation = balance.initial_margin / balance.equity * 100 if balance.equity > 0 else None
+        self.bus.publish(EquitySample(balance.equity, balance.wallet, balance.available, balance.initial_margin,
+                                      utilisation, now))
+
+
+def _session_id(clock: Clock) -> str:
+    # base-36 of the start time in seconds: short, unique per run, sortable
+    n = clock.time_ms() // 1000
+    digits = "0123456789abcdefghijklmnopqrstuvwxyz"
+    out = ""
+    while n:
+        n, r = divmod(n, 36)
+        out = digits[r] + out
+    return out or "0"
+
+
+def _signal_snapshot(signal: Signal) -> dict[str, object]:
+    return {
+        "strategy": signal.strategy, "setup": signal.setup, "side": signal.side.value,
+        "confidence": signal.confidence, "reasons": list(signal.reasons), "features": dict(signal.features),
+        "price": str(signal.price) if signal.price is not None else None, "ts": signal.ts,
+    }
