@@ -18,10 +18,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _simproc import fresh_identity, percentile, simulator  # noqa: E402
-
-from flashscalper.domain import Side  # noqa: E402
-from flashscalper.exchanges.paradex.rest import ParadexRestClient  # noqa: E402
+from _simproc import fresh_identity, percentile, simulator
+from flashscalper.domain import Side
+from flashscalper.exchanges.paradex.rest import ParadexRestClient
 
 MARKET = "BTC-USD-PERP"
 

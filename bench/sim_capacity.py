@@ -25,10 +25,9 @@ import psutil
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _simproc import fresh_identity, simulator  # noqa: E402
-
-from flashscalper.exchanges.paradex.rest import ParadexRestClient  # noqa: E402
-from flashscalper.exchanges.paradex.signing import ParadexSigner  # noqa: E402
+from _simproc import fresh_identity, simulator
+from flashscalper.exchanges.paradex.rest import ParadexRestClient
+from flashscalper.exchanges.paradex.signing import ParadexSigner
 
 MARKET = "BTC-USD-PERP"
 
