@@ -223,8 +223,14 @@ class Executor:
         self._report(tracked)
 
     def _report(self, tracked: TrackedOrder) -> None:
-        if tracked.order is not None:
-            self.bus.publish(OrderReport(tracked.order, tracked.purpose, tracked.note, self.clock.time_ms()))
+        order = tracked.order
+        if order is None:
+            return
+        key = (order.status, order.filled_size, tracked.note)
+        if key == tracked.reported:
+            return  # the ack and the stream often say the same thing: report it once
+        tracked.reported = key
+        self.bus.publish(OrderReport(order, tracked.purpose, tracked.note, self.clock.time_ms()))
 
     # ---- entries ---------------------------------------------------------------------------------
 

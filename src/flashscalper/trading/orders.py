@@ -64,6 +64,7 @@ class TrackedOrder:
     fills: list[Fill] = field(default_factory=list)
     reprices: int = 0
     exit_reason: str = ""  # for EXIT / STOP / TAKE_PROFIT orders: the ExitReason it would realise
+    reported: tuple[object, ...] = ()  # last state published on the bus
 
     @property
     def client_id(self) -> str:

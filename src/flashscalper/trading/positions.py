@@ -82,6 +82,7 @@ class ManagedPosition:
     liquidated: bool = False
     liquidation_price: Decimal | None = None
     last_report_ms: int = 0
+    last_close_ms: int = 0
 
     @property
     def symbol(self) -> str:
@@ -274,6 +275,8 @@ class PositionManager:
 
     async def protect(self, pos: ManagedPosition, *, refresh: bool = False) -> None:
         """Attach stop-loss and take-profit. ``refresh`` re-places them after a size/entry change."""
+        if pos.close_reason is not None:
+            return  # already closing: a market exit is on its way
         sl, tp = self._exit_prices(pos)
         if pos.trail_moved and pos.stop_price is not None:
             sl = pos.stop_price  # keep a trailed stop where it is
@@ -335,6 +338,10 @@ class PositionManager:
         if pos.closing is not None and not pos.closing.is_done:
             return
         c = self.config
+        if pos.close_reason is not None:
+            if ts - pos.last_close_ms >= 1000:  # an earlier close left something: retry, at most 1/s
+                await self.close(pos.symbol, pos.close_reason)
+            return
         if c.max_holding_seconds and ts - pos.opened_at >= c.max_holding_seconds * 1000:
             await self.close(pos.symbol, ExitReason.TIME)
             return
@@ -383,6 +390,7 @@ class PositionManager:
         if pos.closing is not None and not pos.closing.is_done:
             return pos.closing
         pos.close_reason = reason
+        pos.last_close_ms = self.clock.time_ms()
         pos.closing = await self.executor.close_market(market, pos.side.opposite, pos.size, reason.value)
         if pos.closing.is_done and pos.closing.filled_size == 0:
             log.error("%s: close (%s) failed: %s", market, reason, pos.closing.note)
