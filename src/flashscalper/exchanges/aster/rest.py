@@ -29,8 +29,26 @@ import orjson
 from yarl import URL
 
 from flashscalper.clock import Clock, WallClock
-from flashscalper.domain import Balance, BookUpdate, Fill, Market, MarkPrice, Order, OrderRequest, Position, Quote, Trade
-from flashscalper.errors import ExchangeError, ExchangeUnavailable, MalformedMessage, OrderNotFound, RateLimited
+from flashscalper.domain import (
+    Balance,
+    BookUpdate,
+    Fill,
+    Market,
+    MarkPrice,
+    Order,
+    OrderRequest,
+    Position,
+    Quote,
+    Trade,
+)
+from flashscalper.errors import (
+    ExchangeError,
+    ExchangeUnavailable,
+    InvalidOrder,
+    MalformedMessage,
+    OrderNotFound,
+    RateLimited,
+)
 from flashscalper.exchanges.aster import mapping as m
 from flashscalper.exchanges.aster.auth import (
     MAINNET_CHAIN_ID,
@@ -357,8 +375,6 @@ class AsterRestClient:
 def leverage_int(value: Decimal) -> int:
     """Aster takes whole-number leverage 1..125."""
     if value != int(value) or not 1 <= int(value) <= 125:
-        from flashscalper.errors import InvalidOrder
-
         raise InvalidOrder(f"leverage {value} must be a whole number in 1..125; nearest valid: "
                            f"{min(max(round(value), 1), 125)}", rule="leverage")
     return int(value)
