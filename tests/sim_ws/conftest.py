@@ -187,3 +187,10 @@ async def connect(sim: Simulator, http: aiohttp.ClientSession) -> AsyncIterator[
     for client in clients:
         if not client.ws.closed:
             await client.close()
+
+
+async def eventually(condition: Callable[[], bool], within: float = 3.0) -> None:
+    """Wait until ``condition()`` holds (server-side effects of a socket closing have no event to await)."""
+    async with asyncio.timeout(within):
+        while not condition():  # noqa: ASYNC110 (polls engine state, which has no awaitable)
+            await asyncio.sleep(0.01)

@@ -11,7 +11,7 @@ snapshot feed sends the top 15 levels at most once per interval, and only when t
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from decimal import Decimal
+from decimal import ROUND_DOWN, Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Any
 
 from flashscalper.domain import ZERO, Side
@@ -29,6 +29,8 @@ if TYPE_CHECKING:
     from flashscalper.sim.engine import SimExchange
 
 _DAY_MS = 86_400_000
+_GRID8 = Decimal("1e-8")
+_GRID12 = Decimal("1e-12")
 _FULL_DEPTH = 10_000  # the deltas feed starts from the whole book, so every later delta applies to it
 
 
@@ -172,7 +174,8 @@ class MarketFeeds:
         if targets:
             spec = self.exchange.specs[event.market]
             interval = self.exchange.funding_interval_ms
-            self._push(targets, Payload(lambda: render.funding_data(event, spec, interval), "funding_data"))
+            self._push(targets, Payload(lambda: on_sbe_grid(render.funding_data(event, spec, interval)),
+                                        "funding_data"))
 
     # ---- book feed pacing -------------------------------------------------------------------------
 
@@ -254,6 +257,23 @@ class MarketFeeds:
         history = ex.funding_history(market)
         rate = render.period_rate(history[-1], spec, ex.funding_interval_ms) if history else ZERO
         volume = sum((t.trade.size for t in ex.recent_trades(market, 1000) if t.trade.ts >= ts - _DAY_MS), ZERO)
-        return render.market_summary(market, mark=mark, last=ex.last_price(market),
-                                     quote=ex.bbo(market), funding_rate=rate, volume_24h=volume,
-                                     open_interest=self._open_interest(market), ts=ts)
+        row = render.market_summary(market, mark=mark, last=ex.last_price(market), quote=ex.bbo(market),
+                                    funding_rate=rate, volume_24h=volume, open_interest=self._open_interest(market),
+                                    ts=ts)
+        return on_sbe_grid(row, precise=("funding_rate",))
+
+
+def on_sbe_grid(payload: dict[str, Any], precise: tuple[str, ...] = ()) -> dict[str, Any]:
+    """Cut decimal strings to the SBE grid (8 dp, ``precise`` fields 12 dp, truncated toward zero like
+    the encoder), so JSON and SBE subscribers of a public channel see the very same numbers."""
+    for key, value in payload.items():
+        if not isinstance(value, str) or "." not in value:
+            continue
+        try:
+            number = Decimal(value)
+        except InvalidOperation:
+            continue
+        grid = _GRID12 if key in precise else _GRID8
+        if number.as_tuple().exponent < grid.as_tuple().exponent:  # type: ignore[operator]
+            payload[key] = render.dec(number.quantize(grid, rounding=ROUND_DOWN))
+    return payload

@@ -2,8 +2,8 @@
 
 The engine listener never touches the socket. It enqueues here (``push_control`` for answers and private
 pushes, ``push_public`` for market data) and the connection's own sender task writes. Two queues let the
-"market data delay" fault hold public frames back without holding up order answers; within each queue
-frames keep the order they were queued in. A consumer more than ``limit`` frames behind is disconnected
+"market data delay" fault hold public frames back without holding up order answers; without that fault
+everything goes out in the order it was queued. A consumer more than ``limit`` frames behind is disconnected
 (Paradex drops clients with ≥2000 unread messages).
 
 Pushes are :class:`Payload` objects rendered on first use and shared by every connection they go to,
@@ -90,8 +90,9 @@ class WsSession:
         self._transport = transport
         self._stalled = stalled
         self._delay_s = delay_s
-        self._control: deque[Item] = deque()
-        self._public: deque[tuple[float, Item]] = deque()
+        self._control: deque[tuple[int, Item]] = deque()
+        self._public: deque[tuple[int, float, Item]] = deque()
+        self._queued = 0  # enqueue counter: both queues drain in one order unless market data is held back
         self._wake = asyncio.Event()
         self._closing = False
         self._sender: asyncio.Task[None] | None = None
@@ -111,7 +112,8 @@ class WsSession:
         """Queue a JSON-RPC answer or a private push (never held back by the market-data delay)."""
         if self._closing:
             return
-        self._control.append(item)
+        self._queued += 1
+        self._control.append((self._queued, item))
         self._after_push()
 
     def push_public(self, item: Item) -> None:
@@ -120,7 +122,8 @@ class WsSession:
             return
         delay = self._delay_s()
         due = asyncio.get_running_loop().time() + delay if delay > 0 else 0.0
-        self._public.append((due, item))
+        self._queued += 1
+        self._public.append((self._queued, due, item))
         self._after_push()
 
     def _after_push(self) -> None:
@@ -154,17 +157,20 @@ class WsSession:
                 if self._stalled():
                     await asyncio.sleep(_STALL_POLL_S)
                     continue
-                if self._control:
-                    item = self._control.popleft()
-                else:
-                    due, item = self._public[0]
-                    wait = due - loop.time()
-                    if wait > 0:  # the oldest market data is not due yet; answers may still go out
+                control, public = self._control, self._public
+                if public and (not control or public[0][0] < control[0][0]):
+                    wait = public[0][1] - loop.time()
+                    if wait <= 0:
+                        item = public.popleft()[2]
+                    elif control:  # the oldest market data is held back; answers may overtake it
+                        item = control.popleft()[1]
+                    else:
                         self._wake.clear()
                         with contextlib.suppress(TimeoutError):
                             await asyncio.wait_for(self._wake.wait(), wait)
                         continue
-                    self._public.popleft()
+                else:
+                    item = control.popleft()[1]
                 frame = self._frame(item)
                 if isinstance(frame, str):
                     await ws.send_str(frame)
