@@ -168,7 +168,7 @@ class Reconciler:
             reason=why, default_exit=reason)
         if closed:
             self._record("POSITION_GONE", pos.symbol, f"{why}: the venue has no {pos.symbol} position any "
-                         f"more; recorded as closed ({reason})", reason=reason.value)
+                         f"more; recorded as closed ({reason})", exit_reason=reason.value)
 
     async def _orphans(self, open_orders: list[Order], why: str) -> None:
         ids, pm = self.executor.ids, self.positions
