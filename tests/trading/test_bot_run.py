@@ -95,3 +95,19 @@ def test_bot_config_from_settings() -> None:
     assert config.markets == ("BTC-USD-PERP",) and config.leverage == D(5) and config.stop_loss_roe == D(-1)
     assert config.max_holding_seconds == 90 and config.entry_timeout_s == 2.0
     assert config.risk_limits().effective().leverage == D(3)  # safe mode caps it
+
+
+async def test_run_consumes_the_venue_stream_until_stopped() -> None:
+    import asyncio
+
+    s = await started()
+    runner = asyncio.create_task(s.bot.run())
+    s.strategy.go(ETH, Side.BUY)  # type: ignore[attr-defined]
+    for _ in range(10):
+        s.clock.advance(250)
+        s.market.step(250)
+        await asyncio.sleep(0.01)
+    s.bot.stop()
+    await asyncio.wait_for(runner, timeout=2)
+    assert s.bot.positions.get(ETH) is not None and s.venue_position(ETH) > 0
+    await s.bot.close()
