@@ -30,10 +30,13 @@ from tests.aster_sim.conftest import next_event
 
 async def _until(predicate, timeout_s: float = 5.0) -> None:  # type: ignore[no-untyped-def]
     async def wait() -> None:
-        while not predicate():
+        for _ in range(int(timeout_s / 0.02) + 1):  # polling: the state lives in another task
+            if predicate():
+                return
             await asyncio.sleep(0.02)
+        raise AssertionError("condition not reached in time")
 
-    await asyncio.wait_for(wait(), timeout_s)
+    await asyncio.wait_for(wait(), timeout_s + 1)
 
 
 async def test_market_streams_deliver_every_kind(exchange: AsterExchange) -> None:
@@ -155,7 +158,8 @@ async def test_fills_missed_while_the_stream_was_down_are_recovered_once(
         async for event in exchange.events():
             if isinstance(event, FillEvent):
                 fills.append(event)
-            if isinstance(event, ConnectionEvent) and event.state is ConnectionState.RESYNCED and "user" in event.detail:
+            resynced = isinstance(event, ConnectionEvent) and event.state is ConnectionState.RESYNCED
+            if resynced and "user" in event.detail:
                 return
 
     await asyncio.wait_for(until_resynced(), 10)
