@@ -213,3 +213,15 @@ async def test_bad_channel_names_are_invalid_params(connect: Connect, trader: Tr
                     f"order_book.{BTC}.deltas@15@10ms", f"order_book.{BTC}.snapshot@15@50ms@0_1", 42):
         answer = await ws.call("subscribe", {"channel": channel})
         assert answer["error"]["code"] == -32602, channel
+
+
+async def test_bbo_shows_an_emptied_side_as_zero(sim: Simulator, connect: Connect) -> None:
+    ws = await connect()
+    await ws.result("subscribe", {"channel": f"bbo.{BTC}"})
+    place(sim, MAKER, Side.SELL, "1", "95010")
+    bid = place(sim, MAKER, Side.BUY, "1", "94990")
+    await ws.wait_for(lambda: any(D(p["bid"]) == D(94990) for p in ws.on(f"bbo.{BTC}")))
+    sim.exchange.cancel_order(MAKER, bid.id)
+    await ws.wait_for(lambda: D(ws.on(f"bbo.{BTC}")[-1]["bid"]) == 0)
+    last = ws.on(f"bbo.{BTC}")[-1]
+    assert D(last["bid_size"]) == 0 and D(last["ask"]) == D(95010)

@@ -79,6 +79,12 @@ class BookMirror:
         bid, ask = max(self.bids), min(self.asks)
         return bid, self.bids[bid], ask, self.asks[ask]
 
+    def top(self) -> tuple[Decimal, Decimal, Decimal, Decimal]:
+        """(bid, bid size, ask, ask size) with zeros for an empty side, as REST ``/bbo`` shows it."""
+        bid = max(self.bids) if self.bids else ZERO
+        ask = min(self.asks) if self.asks else ZERO
+        return bid, self.bids.get(bid, ZERO), ask, self.asks.get(ask, ZERO)
+
     def snapshot(self, depth: int) -> dict[str, Any]:
         """An ``update_type: "s"`` payload with the best ``depth`` levels of each side in ``inserts``."""
         bids = sorted(self.bids.items(), reverse=True)[:depth]
@@ -117,7 +123,7 @@ class MarketFeeds:
         self._open_interest = open_interest
         self.mirrors = {m: BookMirror(m) for m in exchange.specs}
         self.book_channels: dict[str, dict[str, Channel]] = {m: {} for m in exchange.specs}
-        self._last_bbo: dict[str, tuple[Decimal, Decimal, Decimal, Decimal] | None] = {}
+        self._last_bbo: dict[str, tuple[Decimal, Decimal, Decimal, Decimal]] = {}
         self._pending: dict[str, list[Payload]] = {}  # deltas channel -> payloads not yet flushed
         self._dirty: set[str] = set()  # snapshot channels whose book changed since their last push
         self._last_flush: dict[str, float] = {}
@@ -126,7 +132,7 @@ class MarketFeeds:
         """Re-read every book from the engine (when the listener is attached again)."""
         for mirror in self.mirrors.values():
             mirror.load(self.exchange)
-        self._last_bbo = {m: mirror.best() for m, mirror in self.mirrors.items()}
+        self._last_bbo = {m: mirror.top() for m, mirror in self.mirrors.items()}
 
     def _targets(self, names: Iterable[str]) -> list[tuple[str, set[WsSession]]]:
         subs = self.subs
@@ -155,8 +161,8 @@ class MarketFeeds:
                 self._dirty.add(name)
             else:
                 self._pending.setdefault(name, []).append(payload)
-        best = mirror.best()
-        if best is not None and best != self._last_bbo.get(event.market):
+        best = mirror.top()
+        if best != self._last_bbo.get(event.market):  # event-driven, not throttled; one-sided shows "0"
             self._last_bbo[event.market] = best
             targets = self._targets((f"bbo.{event.market}", "bbo.ALL"))
             if targets:
@@ -234,8 +240,8 @@ class MarketFeeds:
             return Payload(self._snapshot_builder(mirror.market, depth), "order_book"), mirror.seq_no
         if channel.kind == "bbo" and channel.market != ALL:
             mirror = self.mirrors[channel.market or ""]
-            best = mirror.best()
-            if best is None:
+            best = mirror.top()
+            if not mirror.bids and not mirror.asks:
                 return None, 0
             ts, seq = mirror.ts, mirror.seq_no
             return Payload(lambda: self._bbo(mirror.market, best, ts, seq), "bbo"), 0
