@@ -166,3 +166,17 @@ async def test_fills_missed_while_the_stream_was_down_are_recovered_once(
     recovered = [f for f in fills if f.fill.order_id == missed.id]
     assert len(recovered) == 1 and recovered[0].fill.size == Decimal("0.01")
     assert not [f for f in fills if f.fill.order_id == order.id]  # already seen live: not published twice
+
+
+async def test_market_stream_reconnects_and_rebuilds_its_books(exchange: AsterExchange, sim: Simulator) -> None:
+    await exchange.subscribe_market_data(["SOLUSDT"])
+    stream = exchange.market_stream
+    book = stream.books["SOLUSDT"]
+    await _until(lambda: book.synced)
+    snapshots = stream.snapshot_count
+    await sim.faults.drop_connections()
+    event = await next_event(exchange, lambda e: isinstance(e, ConnectionEvent) and e.state is ConnectionState.RESYNCED
+                             and "market" in e.detail)
+    assert event is not None
+    await _until(lambda: book.synced and stream.snapshot_count > snapshots)
+    assert stream.connects == 2 and max(book.bids) < min(book.asks)
