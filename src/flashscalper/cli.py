@@ -122,5 +122,68 @@ def sim(
         raise fail(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
 
 
+@app.command()
+def journal(
+    limit: Annotated[int, typer.Option(help="How many recent trades to list.")] = 20,
+    days: Annotated[int, typer.Option(help="How many trading days of per-day figures to show.")] = 14,
+    export: Annotated[
+        str | None, typer.Option("--export", help="Write every trade to PATH as csv or parquet instead.")
+    ] = None,
+    path: Annotated[str | None, typer.Argument(help="Export target file (with --export).")] = None,
+    db_url: Annotated[str | None, typer.Option(help="Journal database URL (default: from the settings).")] = None,
+    env_file: Annotated[str, typer.Option(help="Settings file to read besides the environment.")] = ".env",
+) -> None:
+    """Print recent trades and per-day stats from the trade journal, or export the trades.
+
+    Example: flashscalper journal --limit 50    |    flashscalper journal --export csv trades.csv
+    """
+    from flashscalper.memory.export import export_trades
+    from flashscalper.memory.views import open_journal, print_journal
+
+    if limit < 1 or days < 1:
+        raise fail("--limit and --days must be at least 1")
+    if export is not None and export.lower() not in ("csv", "parquet"):
+        raise fail(f"--export must be csv or parquet, got {export!r}")
+    if export is not None and not path:
+        raise fail("--export needs a target file, e.g. flashscalper journal --export csv trades.csv")
+    try:
+        db = open_journal(env_file, db_url)
+        try:
+            if export is not None and path:
+                count = export_trades(db, path, export)
+                console.print(f"wrote {count} trades to {path} ({export.lower()})")
+            else:
+                print_journal(console, db, limit=limit, days=days)
+        finally:
+            db.close()
+    except FlashScalperError as exc:
+        raise fail(str(exc)) from None
+
+
+@app.command()
+def memory(
+    risk_roe: Annotated[float, typer.Option(help="ROE % of one R (your |stop-loss ROE|).")] = 0.5,
+    db_url: Annotated[str | None, typer.Option(help="Journal database URL (default: from the settings).")] = None,
+    env_file: Annotated[str, typer.Option(help="Settings file to read besides the environment.")] = ".env",
+) -> None:
+    """Print what the bot learned per setup (win rate, expectancy in R) and why it trades each more or less.
+
+    Example: flashscalper memory --risk-roe 0.5
+    """
+    from flashscalper.memory.learning import LearnerConfig
+    from flashscalper.memory.views import open_journal, print_memory
+
+    if not risk_roe > 0:
+        raise fail(f"--risk-roe must be positive, got {risk_roe}")
+    try:
+        db = open_journal(env_file, db_url)
+        try:
+            print_memory(console, db, LearnerConfig(risk_roe=risk_roe))
+        finally:
+            db.close()
+    except FlashScalperError as exc:
+        raise fail(str(exc)) from None
+
+
 def run() -> None:  # pragma: no cover - console-script shim
     sys.exit(app())
