@@ -17,7 +17,7 @@ $(UV):
 sync: .venv/.synced
 
 demo: .venv/.synced
-	.venv/bin/flashscalper doctor
+	.venv/bin/flashscalper demo
 
 lint: .venv/.synced
 	.venv/bin/ruff check .

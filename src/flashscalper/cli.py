@@ -123,6 +123,51 @@ def sim(
 
 
 @app.command()
+def demo(
+    duration: Annotated[float, typer.Option(help="Seconds to trade before flattening and printing the summary.")] = 120,
+    seed: Annotated[int, typer.Option(help="Seed of the simulated market.")] = 7,
+    exchange: Annotated[str, typer.Option(help="Venue dialect the simulator speaks: paradex.")] = "paradex",
+    speed: Annotated[float, typer.Option(help="Market speed (1 = real time).")] = 1.0,
+    json_output: Annotated[bool, typer.Option("--json", help="Print one JSON object with the results last.")] = False,
+    env_file: Annotated[str, typer.Option(help="Settings file to read besides the environment.")] = ".env",
+) -> None:
+    """Start the local exchange simulator and let the bot trade it over the real wire protocol.
+
+    No account, no internet: a throw-away key is made for each run.
+
+    Example: flashscalper demo --duration 60 --seed 7 --json
+    """
+    import asyncio
+    import json
+
+    from flashscalper.config import load_settings
+    from flashscalper.demo import DemoOptions, print_summary, run_demo
+    from flashscalper.logs import setup_logging
+
+    if not duration > 0:
+        raise fail(f"--duration must be positive seconds, got {duration}")
+    if not speed > 0:
+        raise fail(f"--speed must be positive, got {speed}")
+    if exchange not in ("paradex",):
+        raise fail(f"--exchange must be paradex, got {exchange!r}")
+    try:
+        settings = load_settings(env_file=env_file)
+    except FlashScalperError as exc:
+        raise fail(str(exc)) from None
+    setup_logging("WARNING", console=err_console)
+    options = DemoOptions(duration_s=duration, seed=seed, exchange=exchange, speed=speed)
+    try:
+        result = asyncio.run(run_demo(settings, options, console))
+    except FlashScalperError as exc:
+        raise fail(str(exc)) from None
+    except KeyboardInterrupt:
+        raise fail("interrupted", code=130) from None
+    print_summary(console, result)
+    if json_output:
+        print(json.dumps(result.as_json()), flush=True)
+
+
+@app.command()
 def journal(
     limit: Annotated[int, typer.Option(help="How many recent trades to list.")] = 20,
     days: Annotated[int, typer.Option(help="How many trading days of per-day figures to show.")] = 14,

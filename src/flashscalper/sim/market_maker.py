@@ -75,7 +75,7 @@ class LiquidityAgent:
     """Quotes ``levels`` bids and asks around fair price (+ basis), skewed against its inventory."""
 
     def __init__(self, exchange: SimExchange, account: str, spec: MarketSpec, rng: random.Random, *,
-                 levels: int = 5, spread_bps: float = 2.0, level_step_bps: float = 1.5,
+                 levels: int = 5, spread_bps: float = 0.6, level_step_bps: float = 1.0,
                  level_notional: float = 25_000.0) -> None:
         self.exchange = exchange
         self.account = account

@@ -167,6 +167,10 @@ class ParadexRestClient:
         self._latency: dict[str, deque[float]] = {}
         self.auth_count = 0  # successful /auth calls (observability)
 
+    @property
+    def identity(self) -> ParadexIdentity | None:
+        return self._identity
+
     async def __aenter__(self) -> ParadexRestClient:
         return self
 
