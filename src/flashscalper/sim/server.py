@@ -152,28 +152,11 @@ class Simulator:
 
 
 def _dialects() -> list[Registrar]:
-    """The wire dialects mounted on the app, imported lazily so each stays its own module."""
-    registrars: list[Registrar] = []
+    """The wire dialects mounted on the app (imported here so that each stays its own module)."""
     from flashscalper.sim import admin
+    from flashscalper.sim.aster import rest as aster_rest
+    from flashscalper.sim.aster import ws as aster_ws
+    from flashscalper.sim.paradex import rest as paradex_rest
+    from flashscalper.sim.paradex import ws as paradex_ws
 
-    registrars.append(admin.register)
-    try:
-        from flashscalper.sim.paradex import rest as paradex_rest
-    except ImportError:  # pragma: no cover - during development only
-        pass
-    else:
-        registrars.append(paradex_rest.register)
-    try:
-        from flashscalper.sim.paradex import ws as paradex_ws
-    except ImportError:  # pragma: no cover - during development only
-        pass
-    else:
-        registrars.append(paradex_ws.register)
-    try:
-        from flashscalper.sim.aster import rest as aster_rest
-        from flashscalper.sim.aster import ws as aster_ws
-    except ImportError:  # pragma: no cover - during development only
-        pass
-    else:
-        registrars += [aster_rest.register, aster_ws.register]
-    return registrars
+    return [admin.register, paradex_rest.register, paradex_ws.register, aster_rest.register, aster_ws.register]
