@@ -25,7 +25,7 @@ err_console = Console(stderr=True)
 
 def fail(message: str, code: int = 2) -> typer.Exit:
     """Print one clear error line (no traceback) and return the exit to raise."""
-    err_console.print(f"[bold red]error:[/] {message}", highlight=False, markup=True)
+    err_console.print(f"[bold red]error:[/] {message}", highlight=False, markup=True, soft_wrap=True)
     return typer.Exit(code)
 
 
@@ -129,6 +129,7 @@ def demo(
     exchange: Annotated[str, typer.Option(help="Venue dialect the simulator speaks: paradex.")] = "paradex",
     speed: Annotated[float, typer.Option(help="Market speed (1 = real time).")] = 1.0,
     json_output: Annotated[bool, typer.Option("--json", help="Print one JSON object with the results last.")] = False,
+    journal: Annotated[bool, typer.Option(help="Record the session in the journal (`flashscalper journal`).")] = True,
     env_file: Annotated[str, typer.Option(help="Settings file to read besides the environment.")] = ".env",
 ) -> None:
     """Start the local exchange simulator and let the bot trade it over the real wire protocol.
@@ -155,7 +156,7 @@ def demo(
     except FlashScalperError as exc:
         raise fail(str(exc)) from None
     setup_logging("WARNING", console=err_console)
-    options = DemoOptions(duration_s=duration, seed=seed, exchange=exchange, speed=speed)
+    options = DemoOptions(duration_s=duration, seed=seed, exchange=exchange, speed=speed, journal=journal)
     try:
         result = asyncio.run(run_demo(settings, options, console))
     except FlashScalperError as exc:
@@ -165,6 +166,123 @@ def demo(
     print_summary(console, result)
     if json_output:
         print(json.dumps(result.as_json()), flush=True)
+
+
+@app.command("run")
+def run_command(
+    exchange: Annotated[str, typer.Option(help="Venue to trade: paradex.")] = "paradex",
+    paper: Annotated[bool, typer.Option("--paper", help="Venue prices, local fills: no real orders.")] = False,
+    real_money: Annotated[
+        bool, typer.Option("--i-understand-real-money", help="Confirm trading real money on PARADEX_ENVIRONMENT=prod.")
+    ] = False,
+    duration: Annotated[
+        float | None, typer.Option(help="Seconds to trade, then flatten and stop (default: until Ctrl-C).")
+    ] = None,
+    env_file: Annotated[str, typer.Option(help="Settings file to read besides the environment.")] = ".env",
+) -> None:
+    """Trade the configured venue (PARADEX_ENVIRONMENT=local talks to a running `flashscalper sim`).
+
+    Example: PARADEX_ENVIRONMENT=testnet flashscalper run --duration 600
+    """
+    import asyncio
+
+    from flashscalper.config import load_settings
+    from flashscalper.console_log import ConsoleLog
+    from flashscalper.logs import setup_logging
+    from flashscalper.ops import RunOptions, build_run_session, print_summary_lines, run_session
+
+    if duration is not None and not duration > 0:
+        raise fail(f"--duration must be positive seconds, got {duration}")
+    if exchange != "paradex":
+        raise fail(f"--exchange must be paradex, got {exchange!r}")
+    try:
+        settings = load_settings(env_file=env_file)
+        setup_logging(settings.general.log_level, console=err_console)
+        options = RunOptions(duration_s=duration, paper=paper, confirmed_real_money=real_money, exchange=exchange)
+        session = build_run_session(settings, options)
+    except FlashScalperError as exc:
+        raise fail(str(exc)) from None
+    console.print(f"[bold]FlashScalper[/] {session.mode} on Paradex {session.extras['environment']} "
+                  f"({session.extras['rest_url']}), markets {', '.join(session.config.markets)}", highlight=False)
+
+    async def main() -> object:
+        printer = ConsoleLog(session.bus, console)
+        printer.start()
+        try:
+            return await run_session(session, duration)
+        finally:
+            await printer.stop()
+
+    try:
+        summary = asyncio.run(main())
+    except FlashScalperError as exc:
+        raise fail(str(exc)) from None
+    except KeyboardInterrupt:
+        raise fail("interrupted", code=130) from None
+    print_summary_lines(console, summary)
+
+
+@app.command()
+def flatten(
+    json_output: Annotated[bool, typer.Option("--json", help="Print one JSON object with the result last.")] = False,
+    timeout: Annotated[float, typer.Option(help="Seconds to keep trying until the account is flat.")] = 15.0,
+    env_file: Annotated[str, typer.Option(help="Settings file to read besides the environment.")] = ".env",
+) -> None:
+    """Emergency exit: cancel every order and close every position reduce-only at market (REST only).
+
+    Example: flashscalper flatten
+    """
+    import asyncio
+    import json
+
+    from flashscalper.config import load_settings
+    from flashscalper.logs import setup_logging
+    from flashscalper.ops import flatten_account
+
+    try:
+        settings = load_settings(env_file=env_file)
+        setup_logging("WARNING", console=err_console)
+        result = asyncio.run(flatten_account(settings, timeout_s=timeout))
+    except FlashScalperError as exc:
+        raise fail(str(exc)) from None
+    console.print(f"cancelled {result.cancelled_orders} open order(s)", highlight=False)
+    for market, size in result.closed:
+        console.print(f"closed {size} {market} reduce-only at market", highlight=False)
+    if result.flat:
+        console.print("[green]account is flat[/]: no positions, no open orders")
+    else:
+        left = ", ".join(f"{p.size} {p.market}" for p in result.remaining_positions) or "none"
+        console.print(f"[red]NOT flat[/]: positions {left}; open orders {len(result.remaining_orders)}")
+    if json_output:
+        print(json.dumps(result.as_json()), flush=True)
+    raise typer.Exit(0 if result.flat else 1)
+
+
+@app.command()
+def status(
+    json_output: Annotated[bool, typer.Option("--json", help="Print one JSON object with the status last.")] = False,
+    env_file: Annotated[str, typer.Option(help="Settings file to read besides the environment.")] = ".env",
+) -> None:
+    """Positions, open orders, balance and margin use of the configured account (REST only).
+
+    Example: flashscalper status --json
+    """
+    import asyncio
+    import json
+
+    from flashscalper.config import load_settings
+    from flashscalper.logs import setup_logging
+    from flashscalper.ops import account_status, print_status
+
+    try:
+        settings = load_settings(env_file=env_file)
+        setup_logging("WARNING", console=err_console)
+        report = asyncio.run(account_status(settings))
+    except FlashScalperError as exc:
+        raise fail(str(exc)) from None
+    print_status(console, report)
+    if json_output:
+        print(json.dumps(report.as_json()), flush=True)
 
 
 @app.command()
