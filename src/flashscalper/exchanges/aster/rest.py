@@ -310,6 +310,10 @@ class AsterRestClient:
         """``POST /order`` (already validated). Resent after an unclear outcome only with a client id."""
         params = m.order_request_to_params(request)
         params["newOrderRespType"] = "RESULT"
+        if request.type.is_conditional:
+            # trigger on the mark like every other venue (Aster's default, the last trade, lets one thin
+            # print fire a stop-loss); the exit logic above reasons in mark prices
+            params["workingType"] = "MARK_PRICE"
         budget = self._max_retries if request.client_id else 0
         attempt = 0
         while True:
