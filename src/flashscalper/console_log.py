@@ -44,7 +44,8 @@ def describe(event: BotEvent) -> str | None:
     if isinstance(event, TradeClosed):
         t = event.trade
         colour = "green" if t.net_pnl >= 0 else "red"
-        return (f"[bold {colour}]closed[/] {t.market} {t.side.value} {t.size}: {t.entry_price} → {t.exit_price}, "
+        prices = f"{_px(t.entry_price)} → {_px(t.exit_price)}"
+        return (f"[bold {colour}]closed[/] {t.market} {t.side.value} {t.size}: {prices}, "
                 f"pnl {t.net_pnl.quantize(_Q)} ({t.roe.quantize(_Q)}% ROE) by {t.reason.value}")
     if isinstance(event, RiskStateChanged):
         return f"[bold magenta]risk[/] {event.from_state.value} → {event.to_state.value}: {event.reason}"

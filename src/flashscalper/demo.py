@@ -35,6 +35,7 @@ class DemoOptions:
     speed: float = 1.0
     host: str = "127.0.0.1"
     port: int = 0  # 0: any free port
+    journal: bool = True  # record the session in the journal database (data dir or FLASHSCALPER_DB_URL)
 
 
 @dataclass(slots=True)
@@ -78,6 +79,10 @@ async def start_demo_session(settings: Settings, options: DemoOptions) -> tuple[
         markets=DEMO_MARKETS,
     )
     session.extras.update(simulator=sim, urls=urls.as_dict())
+    if options.journal:
+        from flashscalper.session_memory import attach_memory
+
+        session.memory = await attach_memory(session, settings, venue=options.exchange)
     return sim, session
 
 

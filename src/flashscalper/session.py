@@ -34,6 +34,8 @@ class TradingSession:
     config: BotConfig
     mode: str
     extras: dict[str, Any] = field(default_factory=dict)
+    # session_memory.SessionMemory when a journal is attached (typed loosely: memory depends on this module)
+    memory: Any = None
 
     @property
     def exchange(self) -> Exchange:
@@ -46,6 +48,8 @@ class TradingSession:
         """Start, trade for ``duration_s`` (None: until stopped), then flatten and close."""
         try:
             await self.bot.start()
+            if self.memory is not None:
+                await self.memory.recover(self)
             await self.bot.run(duration_s=duration_s)
         finally:
             if flatten_at_end:
@@ -53,6 +57,8 @@ class TradingSession:
                     await asyncio.wait_for(self.bot.flatten("session end"), timeout=15)
                     await self._settle()
             await self.bot.close()
+            if self.memory is not None:
+                await self.memory.close(self.bot.clock.time_ms())
         return self.summary()
 
     async def _settle(self, seconds: float = 1.5) -> None:

@@ -314,8 +314,7 @@ class JournalRecorder:
     async def close(self, ended_at: int, *, close_journal: bool = True) -> None:
         """Mark the session ended, then flush (and close) the journal."""
         if self._bus is not None:
-            with contextlib.suppress(ValueError):
-                self._bus._listeners.remove(self.on_event)  # EventBus has no remove_listener yet
+            self._bus.remove_listener(self.on_event)
             self._bus = None
         self.journal.submit(WriteOp("sessions", self.session.row(ended_at), "upsert"))
         if close_journal:

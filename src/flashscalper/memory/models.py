@@ -47,7 +47,7 @@ class Money(TypeDecorator[Decimal]):
 
     def load_dialect_impl(self, dialect: Dialect) -> TypeEngine[Any]:
         if dialect.name == "postgresql":
-            return dialect.type_descriptor(Numeric(38, 18))
+            return dialect.type_descriptor(Numeric())  # unbounded NUMERIC: exact, whatever the scale
         return dialect.type_descriptor(String(64))
 
     def process_bind_param(self, value: Decimal | None, dialect: Dialect) -> Any:

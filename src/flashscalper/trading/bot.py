@@ -52,6 +52,7 @@ from flashscalper.trading.bus import (
     RiskStateChanged,
     SignalReport,
 )
+from flashscalper.trading.entry_filters import EntryAdvisor, EntryLearner, SetupAdjustment
 from flashscalper.trading.executor import Executor
 from flashscalper.trading.exits import ExitReason
 from flashscalper.trading.orders import Purpose
@@ -70,8 +71,11 @@ class Bot:
     """One trading bot on one venue. See the module docstring for the two ways to drive it."""
 
     def __init__(self, exchange: Exchange, strategy: Strategy, risk: RiskEngine, *, settings: BotConfig,
-                 clock: Clock, bus: EventBus | None = None) -> None:
+                 clock: Clock, bus: EventBus | None = None, learner: EntryLearner | None = None,
+                 advisor: EntryAdvisor | None = None) -> None:
         self.exchange = exchange
+        self.learner = learner
+        self.advisor = advisor
         self.strategy = strategy
         self.risk = risk
         self.settings = settings
@@ -280,8 +284,14 @@ class Bot:
         if market is None:
             return
         note = ""
-        if signal.confidence < self.settings.min_confidence:
-            note = f"confidence {signal.confidence:.2f} below {self.settings.min_confidence:.2f}"
+        adjustment = self.learner.adjust(signal) if self.learner is not None else None
+        confidence = signal.confidence
+        if adjustment is not None:
+            confidence = min(1.0, confidence * adjustment.confidence_multiplier)
+        if confidence < self.settings.min_confidence:
+            note = f"confidence {confidence:.2f} below {self.settings.min_confidence:.2f}"
+            if adjustment is not None:
+                note += f" after learning ({adjustment.explanation})"
         elif self.positions.get(signal.market) is not None:
             note = "already holding a position in this market"
         elif signal.market in self.executor.entries:
@@ -301,11 +311,51 @@ class Bot:
             equity=balance.equity if balance else Decimal(0),
             available_collateral=balance.available if balance else None,
         )
+        size, filter_note = await self._filtered_size(signal, intent, adjustment)
+        if size is not None and size <= 0:
+            self.bus.publish(SignalReport(signal, False, filter_note, now))
+            return
+        if size is not None:
+            intent = replace(intent, size=size)
         self.positions.note_entry_signal(signal.market, _signal_snapshot(signal))
         decision, _plan = await self.executor.enter(intent, context={"signal": signal})
         if not decision:
             self.positions.note_entry_signal(signal.market, {})
-        self.bus.publish(SignalReport(signal, bool(decision), decision.reason, now))
+        reason = f"{decision.reason}; {filter_note}" if filter_note else decision.reason
+        self.bus.publish(SignalReport(signal, bool(decision), reason, now))
+
+    async def _filtered_size(
+        self, signal: Signal, intent: OrderIntent, adjustment: SetupAdjustment | None
+    ) -> tuple[Decimal | None, str]:
+        """The risk engine's size, shrunk (never grown) by learning and the advisor.
+
+        Returns (None, "") when neither is configured, so that the executor sizes the entry as usual.
+        A size of 0 means the entry is vetoed; the note says why.
+        """
+        if adjustment is None and self.advisor is None:
+            return None, ""
+        sizing = self.risk.size_entry(
+            intent.market, intent.price, intent.available_collateral or Decimal(0), intent.open_positions,
+            side=signal.side,
+        )
+        if sizing.rejected:
+            return None, ""  # the executor's own risk check reports the refusal in its words
+        size, notes = sizing.size, []
+        if adjustment is not None and adjustment.size_multiplier < 1:
+            size = size * adjustment.size_multiplier
+            notes.append(f"learning: size ×{adjustment.size_multiplier} ({adjustment.explanation})")
+        if self.advisor is not None:
+            verdict = await self.advisor.advise(signal, size)
+            if verdict.vetoed:
+                return Decimal(0), f"vetoed by the advisor: {verdict.reason}"
+            advised = verdict.apply(size)
+            if advised < size:
+                notes.append(f"advisor: size reduced ({verdict.reason})")
+            size = min(size, advised)
+        rounded = intent.market.round_size(size)
+        if rounded <= 0:
+            notes.append(f"the reduced size {size:f} is below one {intent.market.symbol} step")
+        return rounded, "; ".join(notes)
 
     def _reference_price(self, signal: Signal) -> Decimal | None:
         quote = self.executor.quotes.get(signal.market)

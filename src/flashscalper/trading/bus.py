@@ -210,6 +210,10 @@ class EventBus:
     def add_listener(self, listener: Callable[[BotEvent], None]) -> None:
         self._listeners.append(listener)
 
+    def remove_listener(self, listener: Callable[[BotEvent], None]) -> None:
+        if listener in self._listeners:
+            self._listeners.remove(listener)
+
     def publish(self, event: BotEvent) -> None:
         """Deliver ``event`` to everyone without ever waiting."""
         self.published += 1
