@@ -89,6 +89,8 @@ class AsterExchange:
         self._markets: dict[str, Market] = {}
         self._seen_fills: set[str] = set()
         self._seen_order: deque[str] = deque()
+        # order id -> client id: Aster's userTrades rows carry no client id, so recovered fills get it here
+        self._client_ids: dict[str, str] = {}
         self._last_fill_ms: int | None = None
         self._connected = False
         self._tasks: set[asyncio.Task[None]] = set()
@@ -127,6 +129,8 @@ class AsterExchange:
         return self._feed
 
     def _publish(self, event: Event) -> None:
+        if isinstance(event, OrderUpdate):
+            self._remember_client_id(event.order)
         if isinstance(event, FillEvent) and not self._remember_fill(event.fill):
             return
         self._feed.publish(event)
@@ -142,6 +146,24 @@ class AsterExchange:
         if fill.ts and (self._last_fill_ms is None or fill.ts > self._last_fill_ms):
             self._last_fill_ms = fill.ts
         return True
+
+    def _remember_client_id(self, order: Order) -> None:
+        if order.client_id and order.id not in self._client_ids:
+            self._client_ids[order.id] = order.client_id
+            if len(self._client_ids) > SEEN_FILLS:
+                del self._client_ids[next(iter(self._client_ids))]
+
+    async def _with_client_ids(self, fills: list[Fill]) -> list[Fill]:
+        """Fills read over REST, with the client id of their order filled in (asked once per unknown order)."""
+        out: list[Fill] = []
+        for fill in fills:
+            if not fill.client_id:
+                if fill.order_id not in self._client_ids:
+                    with contextlib.suppress(ExchangeError):
+                        self._remember_client_id(await self.rest.get_order(fill.market, order_id=fill.order_id))
+                fill = replace(fill, client_id=self._client_ids.get(fill.order_id, ""))
+            out.append(fill)
+        return out
 
     def _spawn(self, coro: object) -> None:
         task = asyncio.create_task(coro)  # type: ignore[arg-type]
@@ -161,7 +183,7 @@ class AsterExchange:
         recovered: list[Fill] = []
         for symbol in self._markets:
             recovered.extend(await self.rest.user_trades(symbol, start_time=since))
-        for fill in sorted(recovered, key=lambda f: (f.ts, f.id)):
+        for fill in await self._with_client_ids(sorted(recovered, key=lambda f: (f.ts, f.id))):
             self._publish(FillEvent(fill))
         for order in await self.rest.open_orders():
             self._feed.publish(OrderUpdate(order))
@@ -212,7 +234,7 @@ class AsterExchange:
         out: list[Fill] = []
         for symbol in symbols:
             out.extend(await self.rest.user_trades(symbol, start_time=since_ms))
-        return sorted(out, key=lambda f: (f.ts, f.id))
+        return await self._with_client_ids(sorted(out, key=lambda f: (f.ts, f.id)))
 
     async def snapshot(self) -> AccountSnapshot:
         balance, positions, orders = await asyncio.gather(self.rest.balance(), self.rest.positions(),
@@ -229,7 +251,9 @@ class AsterExchange:
         # the shared validator knows no FOK (a Paradex gap); on Aster FOK obeys the same rules as IOC
         checked = replace(request, tif=TimeInForce.IOC) if request.tif is TimeInForce.FOK else request
         validate_order(checked, market)
-        return await self.rest.create_order(request)
+        order = await self.rest.create_order(request)
+        self._remember_client_id(order)
+        return order
 
     async def cancel_order(self, market: str, *, order_id: str | None = None, client_id: str | None = None) -> bool:
         try:
