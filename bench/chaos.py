@@ -72,9 +72,8 @@ class ClientView:
         """Newest state wins; a closed order never reopens. A REST ack is the state at acceptance, older than
         any stream update (REST and WS number seq_no independently), so it only fills a gap."""
         known = self.orders.get(order.id)
-        if known is None:
-            self.orders[order.id] = order
-        elif not ack and known.status in OPEN and (order.status not in OPEN or order.seq_no >= known.seq_no):
+        newer = known is not None and (order.status not in OPEN or order.seq_no >= known.seq_no)
+        if known is None or (not ack and known.status in OPEN and newer):
             self.orders[order.id] = order
 
     def on_event(self, event: object) -> None:
@@ -287,7 +286,8 @@ class Chaos:
             "stale_orders": len(stale), "venue_open_orders": len(venue_open),
             "position_mismatches": len(mismatches), "mismatch_detail": mismatches,
             "venue_positions": {m: str(s) for m, s in venue_positions.items()},
-            "lost_fill_ids": lost[:10], "orphan_order_ids": orphans[:10], "stale_order_ids": stale[:10], "stale_detail": stale_detail,
+            "lost_fill_ids": lost[:10], "orphan_order_ids": orphans[:10], "stale_order_ids": stale[:10],
+            "stale_detail": stale_detail,
         }
 
 
