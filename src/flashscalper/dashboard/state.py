@@ -159,6 +159,8 @@ class DashboardState:
             "trailing_active": e.trailing_active, "liquidation_price": num(e.liquidation_price),
             "liquidation_distance_percent": num(e.liquidation_distance_percent), "opened_at": e.opened_at,
         }
+        if not self.pnl_series or e.ts - self.pnl_series[-1][0] >= 1000:
+            self._sample_pnl(e.ts)
         return {"positions", "pnl"}
 
     def _on_fill(self, e: FillReport) -> set[str]:
@@ -247,8 +249,8 @@ class DashboardState:
         return sum(p["unrealized_pnl"] or 0.0 for p in self.positions.values())
 
     def session_pnl(self) -> float:
-        if self.start_equity is not None and self.balance.get("equity") is not None:
-            return self.balance["equity"] - self.start_equity
+        # closed trades (net of fees) plus open positions: moves with every fill and mark, unlike
+        # equity samples which the bot throttles
         return self.realized + self.unrealized()
 
     def pct_of_start(self, money: float) -> float | None:
