@@ -348,5 +348,11 @@ def memory(
         raise fail(str(exc)) from None
 
 
+# record / backtest / replay / optimize: flags parsed in flashscalper.replay.commands, work done in replay/
+from flashscalper.replay.commands import register_replay_commands  # noqa: E402
+
+register_replay_commands(app, console=console, fail=fail)
+
+
 def run() -> None:  # pragma: no cover - console-script shim
     sys.exit(app())
