@@ -126,7 +126,7 @@ def sim(
 def demo(
     duration: Annotated[float, typer.Option(help="Seconds to trade before flattening and printing the summary.")] = 120,
     seed: Annotated[int, typer.Option(help="Seed of the simulated market.")] = 7,
-    exchange: Annotated[str, typer.Option(help="Venue dialect the simulator speaks: paradex.")] = "paradex",
+    exchange: Annotated[str, typer.Option(help="Venue dialect the bot trades: paradex or aster.")] = "paradex",
     speed: Annotated[float, typer.Option(help="Market speed (1 = real time).")] = 1.0,
     json_output: Annotated[bool, typer.Option("--json", help="Print one JSON object with the results last.")] = False,
     journal: Annotated[bool, typer.Option(help="Record the session in the journal (`flashscalper journal`).")] = True,
@@ -149,8 +149,8 @@ def demo(
         raise fail(f"--duration must be positive seconds, got {duration}")
     if not speed > 0:
         raise fail(f"--speed must be positive, got {speed}")
-    if exchange not in ("paradex",):
-        raise fail(f"--exchange must be paradex, got {exchange!r}")
+    if exchange not in ("paradex", "aster"):
+        raise fail(f"--exchange must be paradex or aster, got {exchange!r}")
     try:
         settings = load_settings(env_file=env_file)
     except FlashScalperError as exc:

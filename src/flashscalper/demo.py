@@ -1,7 +1,9 @@
 """``flashscalper demo``: the local simulator plus the bot trading it over the real wire protocol.
 
 Nothing leaves the machine: the simulator listens on loopback, the bot gets a fresh throw-away key,
-onboards, authenticates and trades exactly as it would on the venue.
+onboards, authenticates and trades exactly as it would on the venue. ``exchange="aster"`` trades the
+simulator's Aster dialect instead, with an API key created in its registry (V1 HMAC) or an approved
+agent wallet (V3 EIP-712, ``aster_auth="v3"``).
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from rich.console import Console
 from flashscalper.clock import WallClock
 from flashscalper.config import Settings
 from flashscalper.console_log import ConsoleLog
+from flashscalper.exchanges.base import Exchange
 from flashscalper.exchanges.paradex.client import ParadexExchange, demo_identity
 from flashscalper.exchanges.paradex.rest import ParadexRestClient
 from flashscalper.session import TradingSession, build_session
@@ -25,6 +28,8 @@ from flashscalper.trading.stats import StatsSummary
 log = logging.getLogger(__name__)
 
 DEMO_MARKETS = ("BTC-USD-PERP", "ETH-USD-PERP", "SOL-USD-PERP")
+ASTER_DEMO_MARKETS = ("BTCUSDT", "ETHUSDT", "SOLUSDT")
+DEMO_EXCHANGES = ("paradex", "aster")
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,6 +41,7 @@ class DemoOptions:
     host: str = "127.0.0.1"
     port: int = 0  # 0: any free port
     journal: bool = True  # record the session in the journal database (data dir or FLASHSCALPER_DB_URL)
+    aster_auth: str = "v1"  # with exchange="aster": "v1" HMAC key or "v3" agent wallet
 
 
 @dataclass(slots=True)
@@ -66,17 +72,23 @@ class DemoResult:
 
 async def start_demo_session(settings: Settings, options: DemoOptions) -> tuple[Simulator, TradingSession]:
     """Start the simulator and build a bot session trading it (not started yet)."""
-    if options.exchange != "paradex":
-        raise ValueError(f"unknown exchange {options.exchange!r}; the demo trades 'paradex'")
+    if options.exchange not in DEMO_EXCHANGES:
+        raise ValueError(f"unknown exchange {options.exchange!r}; the demo trades 'paradex' or 'aster'")
     clock = WallClock()
     sim = Simulator(seed=options.seed, fund_usdc=settings.general.sim_fund_usdc, clock=clock, speed=options.speed)
     urls = await sim.start(options.host, options.port)
-    identity = demo_identity(sim.system)
-    rest = ParadexRestClient(urls.paradex_rest, identity, clock=clock)
-    venue = ParadexExchange(rest, urls.paradex_ws, clock=clock)
+    if options.exchange == "aster":
+        venue: Exchange = _aster_demo_venue(sim, options.aster_auth, clock)
+        trade_params: Any = settings.aster
+        markets = ASTER_DEMO_MARKETS
+    else:
+        identity = demo_identity(sim.system)
+        rest = ParadexRestClient(urls.paradex_rest, identity, clock=clock)
+        venue = ParadexExchange(rest, urls.paradex_ws, clock=clock)
+        trade_params, markets = settings.paradex, DEMO_MARKETS
     session = build_session(
-        venue, settings, trade_params=settings.paradex, clock=clock, mode="demo",
-        markets=DEMO_MARKETS,
+        venue, settings, trade_params=trade_params, clock=clock, mode="demo",
+        markets=markets,
     )
     session.extras.update(simulator=sim, urls=urls.as_dict())
     if options.journal:
@@ -89,8 +101,8 @@ async def start_demo_session(settings: Settings, options: DemoOptions) -> tuple[
 async def run_demo(settings: Settings, options: DemoOptions, console: Console) -> DemoResult:
     sim, session = await start_demo_session(settings, options)
     urls = session.extras["urls"]
-    console.print(f"[bold]FlashScalper demo[/] — simulator at {urls['paradex_rest']} (seed {options.seed}), "
-                  f"trading {', '.join(DEMO_MARKETS)} for {options.duration_s:.0f}s")
+    console.print(f"[bold]FlashScalper demo[/] — simulator at {urls[options.exchange + '_rest']} "
+                  f"(seed {options.seed}), trading {', '.join(session.config.markets)} for {options.duration_s:.0f}s")
     printer = ConsoleLog(session.bus, console)
     printer.start()
     try:
@@ -98,8 +110,38 @@ async def run_demo(settings: Settings, options: DemoOptions, console: Console) -
     finally:
         await printer.stop()
         await sim.stop()
-    reconnects = int(session.exchange.ws.stats_snapshot().get("reconnects", 0))  # type: ignore[attr-defined]
-    return DemoResult(summary=summary, urls=urls, reconnects=reconnects)
+    return DemoResult(summary=summary, urls=urls, reconnects=_reconnects(session.exchange))
+
+
+def _aster_demo_venue(sim: Simulator, auth: str, clock: WallClock) -> Exchange:
+    """AsterExchange on the simulator's Aster dialect with fresh throw-away credentials."""
+    from eth_account import Account
+
+    from flashscalper.exchanges.aster.client import AsterExchange
+    from flashscalper.exchanges.aster.rest import AgentCredentials, Credentials, HmacCredentials
+    from flashscalper.sim.aster.registry import registry_of
+
+    assert sim.urls is not None
+    registry = registry_of(sim)
+    if auth == "v3":
+        user, agent = Account.create(), Account.create()
+        registry.add_agent(user.address, agent.address)
+        credentials: Credentials = AgentCredentials(user.address, agent.address, agent.key.hex())
+    elif auth == "v1":
+        key, secret, _ = registry.add_api_key()
+        credentials = HmacCredentials(key, secret)
+    else:
+        raise ValueError(f"unknown Aster auth {auth!r}; expected 'v1' or 'v3'")
+    return AsterExchange(sim.urls.aster_rest, sim.urls.aster_ws, credentials, clock=clock)
+
+
+def _reconnects(exchange: Exchange) -> int:
+    """Socket reconnections during the run, from whichever stream statistics the venue client keeps."""
+    ws = getattr(exchange, "ws", None)
+    if ws is not None:
+        return int(ws.stats_snapshot().get("reconnects", 0))
+    streams = [getattr(exchange, name, None) for name in ("market_stream", "user_stream")]
+    return sum(max(int(getattr(s, "connects", 0)) - 1, 0) for s in streams if s is not None)
 
 
 def print_summary(console: Console, result: DemoResult) -> None:
