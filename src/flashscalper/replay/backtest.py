@@ -263,6 +263,8 @@ class _ReferenceDriver:
                 await self._release(ts)
             if ts >= sampler.next_ms:
                 sampler.sample_equity(ts, self.venue)
+                # long runs: finished orders would make every timer scan an ever-growing history
+                self.bot.executor.tracker.forget_done(keep=100)
             if ts > clock.time_ms():
                 clock.set(ts)
             if type(event) is Quote:

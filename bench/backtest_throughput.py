@@ -1,0 +1,98 @@
+"""Backtest throughput: the full bot (default scalper, risk, executor, position manager, paper fill
+engine) over synthetic data in virtual time.
+
+Method: two years of seeded 1-minute candles (1,051,200; each becomes 4 quotes + 3 trades, see
+replay/data.py) and >= 5 million seeded ticks (one quote per tick, a random walk), each run once
+through BacktestRunner on the fast path, timed with perf_counter around the run (data generation is
+lazy and included, as in a real backtest reading a file). Peak memory is the process's max RSS
+(resource.getrusage) after each run. A small sample is also run on the reference path (every event
+through the venue queue and Bot.process_pending) to state the fast/reference ratio measured in the
+same process. Numbers depend on the machine; the script prints Python version and CPU count.
+
+    .venv/bin/python bench/backtest_throughput.py                # full size
+    .venv/bin/python bench/backtest_throughput.py --candles 100000 --ticks 500000
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import random
+import resource
+import time
+from collections.abc import Iterator
+from dataclasses import replace
+from decimal import Decimal
+
+from flashscalper.domain import Quote, Trade
+from flashscalper.replay.backtest import BacktestConfig, BacktestRunner
+from flashscalper.replay.data import DataSet, candles_to_events, market_spec
+from flashscalper.replay.synthetic import synthetic_candles
+
+BTC = "BTC-USD-PERP"
+START = 1_704_067_200_000
+CONFIG = BacktestConfig(strategy_params={"min_confidence": 0.3})
+
+
+def candle_data(count: int) -> DataSet:
+    spec = market_spec(BTC, Decimal(60_000))
+    return DataSet({BTC: spec}, lambda: candles_to_events(synthetic_candles(count, seed=1), spec), START,
+                   START + count * 60_000, {"kind": "synthetic candles", "candles": count})
+
+
+def tick_events(count: int, seed: int = 2) -> Iterator[Quote | Trade]:
+    rng = random.Random(seed)
+    tick = Decimal("0.1")
+    price = 600_000  # in ticks
+    size = Decimal("0.5")
+    for i in range(count):
+        price += round(rng.gauss(0.0, 3.0))
+        bid = price * tick
+        yield Quote(BTC, bid, size, bid + tick, size, START + i * 250)
+
+
+def tick_data(count: int) -> DataSet:
+    spec = market_spec(BTC, Decimal(60_000))
+    return DataSet({BTC: spec}, lambda: tick_events(count), START, START + count * 250,
+                   {"kind": "synthetic ticks", "ticks": count})
+
+
+def max_rss_mb() -> float:
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return rss / 1024 if platform.system() != "Darwin" else rss / 2**20
+
+
+def run(name: str, data: DataSet, units: int, unit: str, config: BacktestConfig) -> dict[str, object]:
+    started = time.perf_counter()
+    result = BacktestRunner(data, config).run()
+    wall = time.perf_counter() - started
+    row = {"run": name, unit: units, "events": result.events, "wall_s": round(wall, 2),
+           f"{unit}_per_s": round(units / wall), "events_per_s": round(result.events / wall),
+           "trades": len(result.trades), "fingerprint": result.fingerprint[:16], "max_rss_mb": round(max_rss_mb())}
+    print(json.dumps(row), flush=True)
+    return row
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--candles", type=int, default=1_051_200)
+    parser.add_argument("--ticks", type=int, default=5_000_000)
+    parser.add_argument("--reference-sample", type=int, default=20_000, help="candles for the fast/reference ratio")
+    args = parser.parse_args()
+    print(json.dumps({"python": platform.python_version(), "cpus": os.cpu_count(), "machine": platform.machine()}))
+    n = args.reference_sample
+    fast = run("candles sample, fast path", candle_data(n), n, "candles", CONFIG)
+    ref = run("candles sample, reference path", candle_data(n), n, "candles", replace(CONFIG, fast=False))
+    print(json.dumps({"fast_over_reference": round(ref["wall_s"] / max(fast["wall_s"], 1e-9), 2),  # type: ignore[operator]
+                      "same_fingerprint": fast["fingerprint"] == ref["fingerprint"]}))
+    candles = run("two years of 1m candles", candle_data(args.candles), args.candles, "candles", CONFIG)
+    ticks = run("ticks", tick_data(args.ticks), args.ticks, "ticks", CONFIG)
+    goals = {"candles_per_s": (candles["candles_per_s"], 500_000), "ticks_per_s": (ticks["ticks_per_s"], 200_000)}
+    for key, (got, goal) in goals.items():
+        print(f"{key}: {got:,} (goal {goal:,}: {'met' if got >= goal else f'{got / goal:.1%} of goal'})")
+
+
+if __name__ == "__main__":
+    main()
