@@ -2,7 +2,8 @@
 
 Everything that does not change between two orders is hashed once: the domain struct, the type hashes and
 the account-dependent prefix ``h(h(h(0, "StarkNet Message"), domain), account)`` of the outer chain. An order
-then costs 9 Pedersen calls plus one ECDSA signature.
+then costs 9 Pedersen calls plus one ECDSA signature, whose nonce point comes from a precomputed table
+(:mod:`.curve`, built when the first :class:`ParadexSigner` is created).
 
 :class:`ParadexMessages` rebuilds hashes without any key (the simulator verifies orders from any client);
 :class:`ParadexSigner` adds the L2 private key.
@@ -16,7 +17,7 @@ from functools import lru_cache
 
 from fast_stark_crypto.fast_stark_crypto import rs_compute_pedersen_hash as _ped
 
-from flashscalper.exchanges.paradex import starknet
+from flashscalper.exchanges.paradex import curve, starknet
 
 AUTH_PATH = "/v1/auth"
 # Sizes and prices are signed as integers ×10^8 (paraclear_decimals), whatever the market's tick.
@@ -41,6 +42,8 @@ _REQUEST_LEN_HEX = hex(6)
 _OUTER_LEN_HEX = hex(4)  # "StarkNet Message", domain, account, struct
 # h(0, type_hash) starts every struct chain and is the same for all messages of a type.
 _STRUCT_SEEDS = {name: starknet.pedersen(0, th) for name, th in TYPE_HASHES.items()}
+_ORDER_SEED_HEX = hex(_STRUCT_SEEDS["Order"])
+_MODIFY_SEED_HEX = hex(_STRUCT_SEEDS["ModifyOrder"])
 
 
 def _fold_hex(acc_hex: str, *items_hex: str) -> str:
@@ -147,7 +150,7 @@ class ParadexMessages:
     ) -> int:
         """Hash of the ``Order`` message. ``price`` is ignored (signed as 0) for market-type orders."""
         struct = _fold_hex(
-            hex(_STRUCT_SEEDS["Order"]),
+            _ORDER_SEED_HEX,
             *self._order_fields(market, side, order_type, size, price, signature_timestamp_ms),
             _ORDER_LEN_HEX,
         )
@@ -165,7 +168,7 @@ class ParadexMessages:
     ) -> int:
         """Hash of the ``ModifyOrder`` message: the order fields plus the numeric order id."""
         struct = _fold_hex(
-            hex(_STRUCT_SEEDS["ModifyOrder"]),
+            _MODIFY_SEED_HEX,
             *self._order_fields(market, side, order_type, size, price, signature_timestamp_ms),
             hex(starknet.to_felt(str(order_id))),
             _MODIFY_LEN_HEX,
@@ -204,6 +207,8 @@ class ParadexSigner(ParadexMessages):
         super().__init__(chain_id, account_address)
         self._private_key = l2_private_key
         self.public_key = starknet.public_key(l2_private_key)
+        # Build the k·G window table now (once per process, ~0.2 s) rather than inside the first order.
+        curve.precompute()
 
     def __repr__(self) -> str:
         return f"ParadexSigner(chain_id={self.chain_id!r}, account_address={hex(self.account_address)})"

@@ -1,0 +1,179 @@
+"""STARK-curve fixed-base multiplication: x(k·G) from a precomputed window table, in pure Python.
+
+fast_stark_crypto's ``get_public_key`` computes k·G by double-and-add (~0.2 ms on a 2-core server), and the
+ECDSA nonce point is the single biggest cost of a Paradex order signature. Since G never changes, k·G can be
+a plain sum of precomputed points instead, with no doublings at all:
+
+* k is written in signed 12-bit digits, k = Σ dᵢ·2^(12·i) with dᵢ ∈ [-2048, 2048) (22 windows cover k < 2^252);
+* window i holds the affine points d·2^(12·i)·G for d = 1…2048 (a negative digit uses the negated point);
+* the ~21 table points are summed in Jacobian coordinates with mixed additions (no inversion in the loop),
+  and a single inversion gives the affine x at the end.
+
+The table (~43,000 points, ~8 MB) is built once per process, lazily on first use or ahead of time with
+:func:`precompute`; :func:`table_build_seconds` reports how long that took. Any addition that would need
+the doubling or infinity formulas (only possible for a handful of scalars) falls back to the Rust call, so
+the result is exact for every k in [1, n).
+"""
+
+from __future__ import annotations
+
+import time
+from functools import lru_cache
+
+from fast_stark_crypto.fast_stark_crypto import rs_get_public_key
+
+# Field prime p = 2^251 + 17·2^192 + 1 and curve order n of the STARK curve y² = x³ + α·x + β.
+FIELD_PRIME = 0x0800000000000011000000000000000000000000000000000000000000000001
+EC_ORDER = 0x0800000000000010FFFFFFFFFFFFFFFFB781126DCAE7B2321E66A241ADC64D2F
+ALPHA = 1
+BETA = 0x06F21413EFBE40DE150E596D72F7A8C5609AD26C15C915C1F4CDFCB99CEE9E89
+# The generator of the StarkWare specification (cairo-lang's EC_GEN).
+GENERATOR = (
+    0x01EF15C18599971B7BECED415A40F0C7DEACFD9B0D1819E03D723D8BC943CFCA,
+    0x005668060AA49730B7BE4801DF46EC62DE53ECD11ABE43A32873000C36E8DC1F,
+)
+
+WINDOW_BITS = 12
+_HALF = 1 << (WINDOW_BITS - 1)
+_MASK = (1 << WINDOW_BITS) - 1
+# 21 full windows cover 252 bits; a 22nd carries the top digit, which is 0 or 1 for any k < 2^252.
+_FULL_WINDOWS = 21
+# Adding HALF to every digit position turns signed recoding into a plain shift-and-mask per window.
+_RECODE_OFFSET = sum(_HALF << (WINDOW_BITS * i) for i in range(_FULL_WINDOWS + 1))
+
+Point = tuple[int, int]
+
+_build_seconds: float | None = None
+
+
+def is_on_curve(point: Point) -> bool:
+    """True when the affine ``point`` satisfies y² = x³ + αx + β (mod p)."""
+    x, y = point
+    p = FIELD_PRIME
+    return (y * y - (x * x * x + ALPHA * x + BETA)) % p == 0
+
+
+def _affine_double(point: Point) -> Point:
+    p = FIELD_PRIME
+    x, y = point
+    slope = (3 * x * x + ALPHA) * pow(2 * y, -1, p) % p
+    x3 = (slope * slope - 2 * x) % p
+    return x3, (slope * (x - x3) - y) % p
+
+
+def _batch_inverse(values: list[int]) -> list[int]:
+    """Modular inverses of all ``values`` with one exponentiation (Montgomery's trick)."""
+    p = FIELD_PRIME
+    prefix = [1] * (len(values) + 1)
+    acc = 1
+    for i, v in enumerate(values):
+        acc = acc * v % p
+        prefix[i + 1] = acc
+    inv = pow(acc, -1, p)  # raises ValueError if any value is 0: a bug, never a silent wrong table
+    out = [0] * len(values)
+    for i in range(len(values) - 1, -1, -1):
+        out[i] = inv * prefix[i] % p
+        inv = inv * values[i] % p
+    return out
+
+
+def _build_table() -> list[list[Point | None]]:
+    """Window tables: ``table[i][d] = d·2^(12·i)·G`` for d = 1…2048 (index 0 unused)."""
+    p = FIELD_PRIME
+    bases = [GENERATOR]
+    for _ in range(_FULL_WINDOWS):
+        base = bases[-1]
+        for _ in range(WINDOW_BITS):
+            base = _affine_double(base)
+        bases.append(base)
+    # d = 1 and 2 for every window, then d·B = (d-1)·B + B for all windows at once, so that each step costs
+    # one shared inversion (the windows' denominators are independent).
+    columns: list[list[Point]] = [bases[:_FULL_WINDOWS], [_affine_double(b) for b in bases[:_FULL_WINDOWS]]]
+    for _ in range(3, _HALF + 1):
+        previous = columns[-1]
+        inverses = _batch_inverse([(bx - px) % p for (px, _), (bx, _) in zip(previous, bases, strict=False)])
+        column = []
+        for (px, py), (bx, by), inv in zip(previous, bases, inverses, strict=False):
+            slope = (by - py) * inv % p
+            x3 = (slope * slope - px - bx) % p
+            column.append((x3, (slope * (px - x3) - py) % p))
+        columns.append(column)
+    table: list[list[Point | None]] = [[None, *(col[i] for col in columns)] for i in range(_FULL_WINDOWS)]
+    table.append([None, bases[_FULL_WINDOWS]])  # top window: digit 0 or 1 only
+    return table
+
+
+@lru_cache(maxsize=1)
+def _table() -> list[list[Point | None]]:
+    global _build_seconds
+    started = time.perf_counter()
+    table = _build_table()
+    _build_seconds = time.perf_counter() - started
+    return table
+
+
+def precompute() -> float:
+    """Build the window table now (a no-op once built); returns the build time in seconds."""
+    _table()
+    assert _build_seconds is not None
+    return _build_seconds
+
+
+def table_build_seconds() -> float | None:
+    """How long building the table took, or None while it has not been built."""
+    return _build_seconds
+
+
+def generator_multiple_x(k: int) -> int:
+    """x-coordinate of k·G for 1 ≤ k < n, exactly as ``fast_stark_crypto.get_public_key(k)``."""
+    if not 0 < k < EC_ORDER:
+        raise ValueError("scalar out of range")
+    p, mask, half, bits = FIELD_PRIME, _MASK, _HALF, WINDOW_BITS
+    digits = k + _RECODE_OFFSET
+    points: list[Point] = []
+    for window in _table():
+        d = (digits & mask) - half
+        digits >>= bits
+        if d > 0:
+            points.append(window[d])  # type: ignore[arg-type]
+        elif d < 0:
+            x2, y2 = window[-d]  # type: ignore[misc]
+            points.append((x2, -y2))  # y left unreduced: it is only multiplied, then reduced
+    x, y = points[0]
+    if len(points) == 1:
+        return x
+    # First sum of two affine points: the Jacobian formula below with z = 1.
+    x2, y2 = points[1]
+    h = (x2 - x) % p
+    if not h:
+        return _rust_fallback(k)
+    r = (y2 - y) % p
+    hh = h * h % p
+    hhh = h * hh % p
+    v = x * hh % p
+    x = (r * r - hhh - v - v) % p
+    y = (r * (v - x) - y * hhh) % p
+    z = h
+    for x2, y2 in points[2:]:
+        # Mixed Jacobian + affine addition (8M + 3S), no inversion.
+        zz = z * z % p
+        h = (x2 * zz - x) % p
+        if not h:
+            return _rust_fallback(k)
+        r = (y2 * zz % p * z - y) % p
+        hh = h * h % p
+        hhh = h * hh % p
+        v = x * hh % p
+        x = (r * r - hhh - v - v) % p
+        y = (r * (v - x) - y * hhh) % p
+        z = z * h % p
+    z_inv = pow(z, -1, p)
+    return x * (z_inv * z_inv % p) % p
+
+
+def _rust_fallback(k: int) -> int:
+    """The partial sum equals ± the next table point (doubling or infinity): only for a few special k.
+
+    Rather than carry the doubling and infinity cases through the fast loop, defer to the Rust routine.
+    """
+    return int(rs_get_public_key(hex(k)))
