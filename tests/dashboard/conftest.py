@@ -58,9 +58,9 @@ class Live:
             OrderRequest(market, side, OrderType.MARKET, Decimal(size), f"test-{os.getpid()}-{n}-{id(self)}"))
 
     @staticmethod
-    async def wait_for(predicate: Any, timeout: float = 10.0) -> None:
+    async def wait_for(predicate: Any, within_s: float = 10.0) -> None:
         loop = asyncio.get_running_loop()
-        deadline = loop.time() + timeout
+        deadline = loop.time() + within_s
         while not predicate():
             if loop.time() > deadline:
                 raise AssertionError("condition not met in time")

@@ -17,7 +17,7 @@ from tests.dashboard.conftest import Live, screenshot_path, start_live, stop_liv
 
 pytestmark = pytest.mark.browser
 
-OVERLAY_SIZES = {"trades": (420, 360), "pnl": (360, 110), "positions": (480, 260), "signal": (400, 130)}
+OVERLAY_SIZES = {"trades": (420, 360), "pnl": (360, 130), "positions": (480, 260), "signal": (400, 150)}
 
 
 async def open_overlay(browser: Any, live: Live, name: str, query: str = "") -> Any:
@@ -65,7 +65,7 @@ async def test_dashboard_and_overlays_follow_a_trade(live: Live, browser: Any) -
     assert fills >= 2  # the entry (EXTERNAL: placed outside the bot) and the bot's exit
     closed = live.session.bot.stats.trades[-1]
     toast = await trades.text_content(".toast[data-kind=trade_closed]")
-    assert "CLOSED BTC long" in toast and "MANUAL" in toast
+    assert "BTC long closed" in toast and "MANUAL" in toast
     shown = f"{abs(closed.net_pnl):,.2f}"
     assert shown in toast, (shown, toast)
     await pages["pnl"].wait_for_function(
@@ -170,6 +170,8 @@ async def test_privacy_mode_never_shows_absolute_figures(live: Live, browser: An
             assert secret not in text, (name, secret)
         for secret in in_html:
             assert secret not in html, (name, secret)
+    await pages["dashboard"].screenshot(path=screenshot_path("dashboard-privacy"), full_page=True)
+    await pages["trades"].screenshot(path=screenshot_path("overlay-trades-privacy"), omit_background=True)
     toast = await pages["trades"].text_content(".toast[data-kind=trade_closed]")
     assert re.search(r"\d+\.\d\d%", toast) and "R" in toast
     assert "%" in await pages["pnl"].text_content("#pnl-main")

@@ -190,8 +190,9 @@ class DashboardState:
             "fees": num(t.fees), "net_pnl": net, "roe": num(t.roe), "r": r, "reason": t.reason.value,
             "opened_at": t.opened_at, "closed_at": t.closed_at, "duration_s": t.duration_ms / 1000,
             "setup": str(t.signal.get("setup", "")) if t.signal else ""})
+        self.positions.pop(t.market, None)  # a round trip is over: do not wait for a flat position report
         self._sample_pnl(e.ts)
-        return {"trades", "pnl"}
+        return {"trades", "pnl", "positions"}
 
     def _on_equity(self, e: EquitySample) -> set[str]:
         if self.start_equity is None and e.equity > 0:

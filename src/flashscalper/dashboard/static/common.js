@@ -26,7 +26,7 @@ const FS = (() => {
   function money(v, digits = 2) {
     if (!isNum(v)) return "—";
     const s = Math.abs(v).toLocaleString("en-US", { minimumFractionDigits: digits, maximumFractionDigits: digits });
-    return (v < 0 ? "−" : v > 0 ? "+" : "") + s;
+    return (+Math.abs(v).toFixed(digits) === 0 ? "" : v < 0 ? "−" : "+") + s;
   }
   function plain(v, digits = 2) {
     if (!isNum(v)) return "—";
@@ -37,8 +37,15 @@ const FS = (() => {
     const digits = v >= 1000 ? 1 : v >= 10 ? 2 : v >= 1 ? 3 : 5;
     return v.toLocaleString("en-US", { minimumFractionDigits: digits, maximumFractionDigits: digits });
   }
-  function pct(v, digits = 2) { return isNum(v) ? (v > 0 ? "+" : v < 0 ? "−" : "") + Math.abs(v).toFixed(digits) + "%" : "—"; }
-  function r(v) { return isNum(v) ? (v > 0 ? "+" : v < 0 ? "−" : "") + Math.abs(v).toFixed(2) + "R" : "—"; }
+  // signed figures; a value that rounds to zero shows no sign (no "−0.00%")
+  function signed(v, digits, unit) {
+    if (!isNum(v)) return "—";
+    const s = Math.abs(v).toFixed(digits);
+    return (+s === 0 ? "" : v > 0 ? "+" : "−") + s + unit;
+  }
+  function pct(v, digits = 2) { return signed(v, digits, "%"); }
+  function r(v) { return signed(v, 2, "R"); }
+  function share(v, digits = 1) { return isNum(v) ? v.toFixed(digits) + "%" : "—"; }
   function size(v) { return isNum(v) ? String(+v.toPrecision(8)) : ""; }
   function tone(v) { return !isNum(v) || v === 0 ? "flat" : v > 0 ? "up" : "down"; }
   function clock(ms) { return isNum(ms) ? new Date(ms).toLocaleTimeString("en-GB", { hour12: false }) : ""; }
@@ -61,8 +68,9 @@ const FS = (() => {
     if (!mode) return;
     if (mode.replay) host.append(el("span", { class: "badge badge-replay", text: "REPLAY" }));
     if (mode.safe) host.append(el("span", { class: "badge badge-safe", text: "SAFE MODE" }));
+    if (document.body.dataset.overlay) return;  // on stream: only what viewers must know (REPLAY, SAFE)
     if (mode.privacy) host.append(el("span", { class: "badge badge-privacy", text: "PRIVACY" }));
-    if (mode.demo && !host.dataset.overlay) host.append(el("span", { class: "badge badge-demo", text: "DEMO" }));
+    if (mode.demo) host.append(el("span", { class: "badge badge-demo", text: "DEMO" }));
     if (mode.paper) host.append(el("span", { class: "badge badge-paper", text: "PAPER" }));
   }
 
@@ -160,5 +168,5 @@ const FS = (() => {
   }
 
   applyTheme();
-  return { params, privacy, connect, money, plain, price, pct, r, size, tone, clock, el, market, lineChart, isNum };
+  return { params, privacy, connect, money, plain, price, pct, r, share, size, tone, clock, el, market, lineChart, isNum };
 })();

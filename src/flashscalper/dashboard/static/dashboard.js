@@ -2,7 +2,7 @@
 "use strict";
 
 (() => {
-  const { el, money, plain, price, pct, r, size, tone, clock, market, isNum } = FS;
+  const { el, money, plain, price, pct, r, share, size, tone, clock, market, isNum } = FS;
   const $ = (id) => document.getElementById(id);
   let current = null;
   const priv = (s) => FS.privacy || (s && s.mode && s.mode.privacy);
@@ -31,7 +31,7 @@
       const chip = $("risk");
       chip.textContent = "risk " + st;
       chip.className = "chip risk " + (st === "ACTIVE" ? "ok" : st === "HALTED" ? "bad" : "warn");
-      kv($("risk-detail"), [["state", st], ["margin use", pct(s.risk.margin_utilisation_percent, 1)],
+      kv($("risk-detail"), [["state", st], ["margin use", share(s.risk.margin_utilisation_percent)],
         ["losing streak", String(s.risk.losing_streak ?? 0)],
         ["why", (s.risk.reasons && s.risk.reasons[0]) || s.risk.last_change || "—"]]);
     },
@@ -45,9 +45,9 @@
         ` · ${p.trades || 0} trades · ${p.wins || 0}W ${p.losses || 0}L` + (isNum(p.win_rate) ? ` (${p.win_rate.toFixed(0)}%)` : "");
       const series = (p.series || []).map((x) => [x[0], hide ? x[x.length === 2 ? 1 : 2] : x[1]]);
       FS.lineChart($("pnl-chart"), series, { width: 600, height: 120, zero: true, fill: true, tone: tone(value) });
-      kv($("account"), hide ? [["margin use", pct(a.margin_utilisation_percent, 1)], ["R total", r(p.r_total)]] : [
+      kv($("account"), hide ? [["margin use", share(a.margin_utilisation_percent)], ["R total", r(p.r_total)]] : [
         ["equity", plain(a.equity)], ["available", plain(a.available)], ["margin in use", plain(a.margin_in_use)],
-        ["margin use", pct(a.margin_utilisation_percent, 1)], ["realized", money(p.realized)], ["unrealized", money(p.unrealized)]]);
+        ["margin use", share(a.margin_utilisation_percent)], ["realized", money(p.realized)], ["unrealized", money(p.unrealized)]]);
     },
     positions(s) {
       const hide = priv(s);

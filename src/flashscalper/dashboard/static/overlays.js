@@ -29,7 +29,7 @@ const FSOverlay = (() => {
       const sub = priv || !isNum(e.net_pnl) ? r(e.r) : pct(e.roe) + " · " + r(e.r);
       return el("div", { class: `toast panel closed ${t}`, "data-kind": "trade_closed" },
         el("span", { class: "kind", text: e.reason || "CLOSED" }),
-        el("span", { class: "what" }, "CLOSED " + market(e.market) + " " + (e.side === "BUY" ? "long" : "short"),
+        el("span", { class: "what" }, market(e.market) + " " + (e.side === "BUY" ? "long" : "short") + " closed",
           el("small", { text: price(e.entry_price) + " → " + price(e.exit_price) })),
         el("span", { class: "amount " + t }, main, el("small", { text: sub })));
     }
