@@ -131,6 +131,10 @@ def demo(
     json_output: Annotated[bool, typer.Option("--json", help="Print one JSON object with the results last.")] = False,
     journal: Annotated[bool, typer.Option(help="Record the session in the journal (`flashscalper journal`).")] = True,
     env_file: Annotated[str, typer.Option(help="Settings file to read besides the environment.")] = ".env",
+    no_dashboard: Annotated[bool, typer.Option("--no-dashboard", help="Do not start the local dashboard.")] = False,
+    dashboard_port: Annotated[
+        int | None, typer.Option(help="Dashboard port (default FLASHSCALPER_DASHBOARD_PORT, 8732; 0: any free port).")
+    ] = None,
 ) -> None:
     """Start the local exchange simulator and let the bot trade it over the real wire protocol.
 
@@ -151,12 +155,15 @@ def demo(
         raise fail(f"--speed must be positive, got {speed}")
     if exchange not in ("paradex", "aster"):
         raise fail(f"--exchange must be paradex or aster, got {exchange!r}")
+    if dashboard_port is not None and not 0 <= dashboard_port <= 65535:
+        raise fail(f"--dashboard-port must be between 0 and 65535, got {dashboard_port}")
     try:
         settings = load_settings(env_file=env_file)
     except FlashScalperError as exc:
         raise fail(str(exc)) from None
     setup_logging("WARNING", console=err_console)
-    options = DemoOptions(duration_s=duration, seed=seed, exchange=exchange, speed=speed, journal=journal)
+    options = DemoOptions(duration_s=duration, seed=seed, exchange=exchange, speed=speed, journal=journal,
+                          dashboard=not no_dashboard, dashboard_port=dashboard_port)
     try:
         result = asyncio.run(run_demo(settings, options, console))
     except FlashScalperError as exc:

@@ -40,6 +40,8 @@ class DemoOptions:
     speed: float = 1.0
     host: str = "127.0.0.1"
     port: int = 0  # 0: any free port
+    dashboard: bool = True
+    dashboard_port: int | None = None  # None: from the settings (FLASHSCALPER_DASHBOARD_PORT)
     journal: bool = True  # record the session in the journal database (data dir or FLASHSCALPER_DB_URL)
     aster_auth: str = "v1"  # with exchange="aster": "v1" HMAC key or "v3" agent wallet
 
@@ -103,12 +105,15 @@ async def run_demo(settings: Settings, options: DemoOptions, console: Console) -
     urls = session.extras["urls"]
     console.print(f"[bold]FlashScalper demo[/] — simulator at {urls[options.exchange + '_rest']} "
                   f"(seed {options.seed}), trading {', '.join(session.config.markets)} for {options.duration_s:.0f}s")
+    dash = await _start_dashboard(settings, options, session, console) if options.dashboard else None
     printer = ConsoleLog(session.bus, console)
     printer.start()
     try:
         summary = await session.run(options.duration_s)
     finally:
         await printer.stop()
+        if dash is not None:
+            await dash.stop()
         await sim.stop()
     return DemoResult(summary=summary, urls=urls, reconnects=_reconnects(session.exchange))
 
@@ -142,6 +147,23 @@ def _reconnects(exchange: Exchange) -> int:
         return int(ws.stats_snapshot().get("reconnects", 0))
     streams = [getattr(exchange, name, None) for name in ("market_stream", "user_stream")]
     return sum(max(int(getattr(s, "connects", 0)) - 1, 0) for s in streams if s is not None)
+
+
+async def _start_dashboard(settings: Settings, options: DemoOptions, session: TradingSession, console: Console) -> Any:
+    """Start the dashboard and print its URL, each overlay's URL and the control token (shown only here)."""
+    from flashscalper.dashboard.server import DashboardServer
+
+    general = settings.general
+    token = general.control_token.get_secret_value() if general.control_token else None
+    port = general.dashboard_port if options.dashboard_port is None else options.dashboard_port
+    dash = DashboardServer(session, host=general.dashboard_host, port=port, token=token, privacy=general.privacy_mode)
+    url = await dash.start()
+    console.print(f"[bold]dashboard[/] {url}/", highlight=False)
+    for name, overlay_url in dash.overlay_urls().items():
+        console.print(f"  overlay {name:<9} {overlay_url}", highlight=False)
+    if token is None:
+        console.print(f"  control token (needed by the dashboard's buttons): {dash.token}", highlight=False)
+    return dash
 
 
 def print_summary(console: Console, result: DemoResult) -> None:
