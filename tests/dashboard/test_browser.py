@@ -214,3 +214,13 @@ async def test_overlay_goes_offline_and_comes_back_after_a_restart(browser: Any)
         await page.wait_for_selector(".toast[data-kind=fill]", timeout=10_000)
     finally:
         await stop_live(live)
+
+
+async def test_replay_marker_shows_on_every_surface(live: Live, browser: Any) -> None:
+    live.dash.state.mode.update(replay=True)  # what a replay session's mode flags say
+    pages = [await open_overlay(browser, live, name) for name in OVERLAY_SIZES]
+    dash = await browser.new_page()
+    await dash.goto(live.url + "/")
+    pages.append(dash)
+    for page in pages:
+        await page.wait_for_selector(".badge-replay:has-text('REPLAY')")
