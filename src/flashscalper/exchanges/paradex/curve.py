@@ -4,7 +4,7 @@ fast_stark_crypto's ``get_public_key`` computes k·G by double-and-add (~0.2 ms 
 ECDSA nonce point is the single biggest cost of a Paradex order signature. Since G never changes, k·G can be
 a plain sum of precomputed points instead, with no doublings at all:
 
-* k is written in signed 12-bit digits, k = Σ dᵢ·2^(12·i) with dᵢ ∈ [-2048, 2048) (22 windows cover k < 2^252);
+* k is written in signed 12-bit digits, k = Σ dᵢ·2^(12·i) with dᵢ ∈ [-2048, 2048) (21 windows + a carry);
 * window i holds the affine points d·2^(12·i)·G for d = 1…2048 (a negative digit uses the negated point);
 * the ~21 table points are summed in Jacobian coordinates with mixed additions (no inversion in the loop),
   and a single inversion gives the affine x at the end.
@@ -36,10 +36,12 @@ GENERATOR = (
 WINDOW_BITS = 12
 _HALF = 1 << (WINDOW_BITS - 1)
 _MASK = (1 << WINDOW_BITS) - 1
-# 21 full windows cover 252 bits; a 22nd carries the top digit, which is 0 or 1 for any k < 2^252.
-_FULL_WINDOWS = 21
+# Full windows cover the 252 bits of any k < n; when the top window's digit can reach HALF (it can for
+# 12 bits: 252 = 21·12), it is recoded negative and a last window carries a digit of 0 or 1.
+_FULL_WINDOWS = -(-EC_ORDER.bit_length() // WINDOW_BITS)
+_CARRY_WINDOW = (EC_ORDER >> (WINDOW_BITS * (_FULL_WINDOWS - 1))) + 1 >= _HALF
 # Adding HALF to every digit position turns signed recoding into a plain shift-and-mask per window.
-_RECODE_OFFSET = sum(_HALF << (WINDOW_BITS * i) for i in range(_FULL_WINDOWS + 1))
+_RECODE_OFFSET = sum(_HALF << (WINDOW_BITS * i) for i in range(_FULL_WINDOWS + _CARRY_WINDOW))
 
 Point = tuple[int, int]
 
@@ -99,7 +101,8 @@ def _build_table() -> list[list[Point | None]]:
             column.append((x3, (slope * (px - x3) - py) % p))
         columns.append(column)
     table: list[list[Point | None]] = [[None, *(col[i] for col in columns)] for i in range(_FULL_WINDOWS)]
-    table.append([None, bases[_FULL_WINDOWS]])  # top window: digit 0 or 1 only
+    if _CARRY_WINDOW:
+        table.append([None, bases[_FULL_WINDOWS]])  # digit 0 or 1 only
     return table
 
 
