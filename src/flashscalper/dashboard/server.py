@@ -16,9 +16,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import importlib.util
 import logging
-from collections.abc import Callable, Generator
+from collections.abc import Generator
 from typing import Any
 
 import uvicorn
@@ -28,36 +27,11 @@ from flashscalper.dashboard.controls import Controls, new_token
 from flashscalper.dashboard.hub import LiveHub
 from flashscalper.dashboard.metrics import Metrics
 from flashscalper.dashboard.state import DashboardState, ModeFlags
-from flashscalper.dashboard.websocket import MiniWebSocketProtocol
 from flashscalper.errors import ConfigError
 
-__all__ = ["DashboardServer", "MarketTap", "build_state"]
+__all__ = ["DashboardServer", "build_state"]
 
 log = logging.getLogger(__name__)
-
-
-class MarketTap:
-    """Stands in for the bot's strategy: forwards every call, and shows each market event to an observer.
-
-    The bus carries no market data (by design: it is for bot decisions), yet the dashboard charts
-    prices, spread, book imbalance and funding. Observing what the strategy is fed keeps one source
-    of truth and costs the bot one cheap call per tick.
-    """
-
-    def __init__(self, strategy: Any, observer: Callable[[object], None]) -> None:
-        self.inner = strategy
-        self._observer = observer
-
-    def on_event(self, event: object) -> Any:
-        signal = self.inner.on_event(event)
-        try:
-            self._observer(event)
-        except Exception:  # the dashboard must never break trading
-            log.exception("dashboard market observer failed")
-        return signal
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self.inner, name)
 
 
 class _QuietServer(uvicorn.Server):
@@ -66,13 +40,6 @@ class _QuietServer(uvicorn.Server):
     @contextlib.contextmanager
     def capture_signals(self) -> Generator[None, None, None]:
         yield
-
-
-def _ws_protocol() -> Any:
-    # prefer uvicorn's own implementation when its library is present
-    if importlib.util.find_spec("websockets") or importlib.util.find_spec("wsproto"):
-        return "auto"
-    return MiniWebSocketProtocol
 
 
 def build_state(session: Any, *, privacy: bool = False) -> DashboardState:
@@ -107,7 +74,6 @@ class DashboardServer:
         self.port: int | None = None
         self._server: uvicorn.Server | None = None
         self._task: asyncio.Task[None] | None = None
-        self._tap: MarketTap | None = None
 
     @property
     def url(self) -> str:
@@ -123,11 +89,10 @@ class DashboardServer:
     async def start(self) -> str:
         """Start following the bus and serving; return the dashboard URL (with the bound port)."""
         self.hub.start()
-        bot = self.session.bot
-        if not isinstance(bot.strategy, MarketTap):
-            self._tap = MarketTap(bot.strategy, self.state.on_market)
-            bot.strategy = self._tap
-        config = uvicorn.Config(self.app, host=self.host, port=self.requested_port, ws=_ws_protocol(),
+        observers = self.session.bot.market_observers
+        if self.state.on_market not in observers:
+            observers.append(self.state.on_market)
+        config = uvicorn.Config(self.app, host=self.host, port=self.requested_port, ws="websockets",
                                 lifespan="off", log_level="warning", access_log=False, timeout_graceful_shutdown=3)
         self._server = _QuietServer(config)
         self._task = asyncio.create_task(self._server.serve(), name="dashboard-http")
@@ -155,10 +120,9 @@ class DashboardServer:
 
     async def _cleanup(self) -> None:
         await self.hub.stop()
-        bot = self.session.bot
-        if self._tap is not None and bot.strategy is self._tap:
-            bot.strategy = self._tap.inner
-        self._tap = None
+        observers = self.session.bot.market_observers
+        if self.state.on_market in observers:
+            observers.remove(self.state.on_market)
         if self._task is not None and not self._task.done():
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError, SystemExit, Exception):

@@ -19,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Callable
 from dataclasses import replace
 from decimal import Decimal
 
@@ -74,6 +75,8 @@ class Bot:
                  clock: Clock, bus: EventBus | None = None, learner: EntryLearner | None = None,
                  advisor: EntryAdvisor | None = None) -> None:
         self.exchange = exchange
+        # Cheap synchronous callbacks that see every market event (the dashboard's charts use this).
+        self.market_observers: list[Callable[[Quote | Trade | BookUpdate | MarkPrice], None]] = []
         self.learner = learner
         self.advisor = advisor
         self.strategy = strategy
@@ -275,6 +278,11 @@ class Bot:
             self._mark_seen.add(market)
             await self.positions.on_price(market, event.mark, event.ts)
         signal = self.strategy.on_event(event)
+        for observer in self.market_observers:
+            try:
+                observer(event)
+            except Exception:  # a display must never break trading
+                log.exception("market observer %r failed", observer)
         if signal is not None:
             await self._on_signal(signal)
 
