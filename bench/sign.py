@@ -23,6 +23,7 @@ from collections.abc import Callable, Sequence
 from decimal import Decimal
 from typing import Any
 
+from flashscalper.exchanges.paradex import curve, starknet
 from flashscalper.exchanges.paradex.signing import (
     ParadexSigner,
     is_market_type,
@@ -133,6 +134,21 @@ def run(n_orders: int, n_ccxt: int) -> dict[str, Any]:
         verify_only.append((t4 - t3) / 1e6)
         hashes.append(msg_hash)
 
+    # The nonce point alone: fixed-base table against fast_stark_crypto's get_public_key, same nonces.
+    nonces = [starknet.rfc6979_nonce(h, L2_KEY, starknet.SDK_SIGNING_SEED) for h in hashes]
+    table_kg: list[float] = []
+    rust_kg: list[float] = []
+    for k in nonces:
+        t0 = clock()
+        x_table = curve.generator_multiple_x(k)
+        t1 = clock()
+        x_rust = starknet.public_key(k)
+        t2 = clock()
+        if x_table != x_rust:
+            raise AssertionError("table k·G differs from get_public_key")
+        table_kg.append((t1 - t0) / 1e6)
+        rust_kg.append((t2 - t1) / 1e6)
+
     result: dict[str, Any] = {
         "orders": n_orders,
         "order_sign_median_ms": summary(full)["median_ms"],
@@ -143,6 +159,9 @@ def run(n_orders: int, n_ccxt: int) -> dict[str, Any]:
         "sign_only_p99_ms": summary(sign_only)["p99_ms"],
         "verify_only_median_ms": summary(verify_only)["median_ms"],
         "verify_only_p99_ms": summary(verify_only)["p99_ms"],
+        "kg_table_median_ms": summary(table_kg)["median_ms"],
+        "kg_get_public_key_median_ms": summary(rust_kg)["median_ms"],
+        "kg_table_build_s": round(curve.table_build_seconds() or 0.0, 3),
     }
 
     try:
@@ -195,6 +214,9 @@ def report(r: dict[str, Any]) -> str:
         f"  {'hash only (9 Pedersen)':<34}{r['hash_only_median_ms']:>10.3f}{r['hash_only_p99_ms']:>10.3f}",
         f"  {'ECDSA sign only (RFC6979 seed 32)':<34}{r['sign_only_median_ms']:>10.3f}{r['sign_only_p99_ms']:>10.3f}",
         f"  {'verify only':<34}{r['verify_only_median_ms']:>10.3f}{r['verify_only_p99_ms']:>10.3f}",
+        f"  {'nonce point k·G, table':<34}{r['kg_table_median_ms']:>10.3f}"
+        f"   (table built once in {r['kg_table_build_s']:.3f} s)",
+        f"  {'nonce point k·G, get_public_key':<34}{r['kg_get_public_key_median_ms']:>10.3f}",
     ]
     if r.get("ratio_vs_pure_python") is not None:
         lines += [
