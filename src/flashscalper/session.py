@@ -56,6 +56,8 @@ class TradingSession:
                 with contextlib.suppress(Exception):
                     await asyncio.wait_for(self.bot.flatten("session end"), timeout=15)
                     await self._settle()
+            with contextlib.suppress(Exception):  # the summary's end equity is the venue's, read last
+                await self.bot.sample_equity()
             await self.bot.close()
             if self.memory is not None:
                 await self.memory.close(self.bot.clock.time_ms())

@@ -400,9 +400,27 @@ class Bot:
                 await self.reconciler.reconcile("periodic check")
                 self._last_reconcile_ms = now
             await self.positions.on_timer(now)
+            self._mark_equity(now)
         except Exception:
             self.errors += 1
             log.exception("timer failed; continuing")
+
+    def _mark_equity(self, now: int) -> None:
+        """Between the venue's balance updates, judge risk on equity marked to the latest prices, so
+        an open loss counts towards the daily loss and drawdown limits before the position closes."""
+        balance = self.balance
+        if balance is None or not self.positions.positions:
+            return
+        unrealized = sum((p.unrealized_pnl for p in self.positions.positions.values()), Decimal(0))
+        self.risk.on_equity(balance.wallet + unrealized, now, margin_in_use=balance.initial_margin)
+
+    async def sample_equity(self) -> Balance:
+        """Read the balance from the venue now and publish it (the final figure of a session)."""
+        balance = await self.exchange.balance()
+        self.balance = balance
+        self.risk.on_balance(balance)
+        self._publish_equity(balance, force=True)
+        return balance
 
     def _publish_equity(self, balance: Balance, *, force: bool = False) -> None:
         now = self.clock.time_ms()
