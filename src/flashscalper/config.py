@@ -70,13 +70,23 @@ def _secret_hex_key(value: SecretStr | None, *, bits: int) -> SecretStr | None:
 class _TradeParams(BaseSettings):
     """Per-venue trading parameters shared by both venues."""
 
-    leverage: Leverage = Decimal(10)
-    position_size_percent: Percent = Decimal(25)
-    max_positions: Annotated[int, Field(ge=1, le=100)] = 10
+    leverage: Leverage = Field(Decimal(10), description=(
+        "Leverage used to size entries and set on each market; lowered to a market's maximum when above it, "
+        "and to 3 in safe mode."))
+    position_size_percent: Percent = Field(Decimal(25), description=(
+        "Percent of the free collateral that becomes the margin of one entry (at most 5 in safe mode)."))
+    max_positions: Annotated[int, Field(ge=1, le=100)] = Field(10, description=(
+        "Open positions plus working entries allowed at once, across all markets (at most 2 in safe mode)."))
     # ROE in percent of the position's margin: +1.5 means take profit when P&L = 1.5 % of margin.
-    take_profit_roe: Annotated[Decimal, Field(gt=0, le=1000)] = Decimal("1.5")
-    stop_loss_roe: Annotated[Decimal, Field(lt=0, ge=-100)] = Decimal("-0.5")
-    markets: list[str] = Field(default_factory=lambda: ["BTC-USD-PERP", "ETH-USD-PERP", "SOL-USD-PERP"])
+    take_profit_roe: Annotated[Decimal, Field(gt=0, le=1000)] = Field(Decimal("1.5"), description=(
+        "Take-profit in ROE percent of the position's margin: 1.5 closes at a profit of 1.5 % of margin, "
+        "a 0.15 % price move at 10x."))
+    stop_loss_roe: Annotated[Decimal, Field(lt=0, ge=-100)] = Field(Decimal("-0.5"), description=(
+        "Stop-loss in ROE percent of the position's margin (negative): -0.5 closes at a loss of 0.5 % of "
+        "margin, a 0.05 % price move at 10x."))
+    markets: list[str] = Field(
+        default_factory=lambda: ["BTC-USD-PERP", "ETH-USD-PERP", "SOL-USD-PERP"],
+        description="Markets to trade, comma-separated; upper-cased. `run` trades these; `demo` uses its own three.")
 
     @field_validator("markets", mode="before")
     @classmethod
@@ -89,13 +99,24 @@ class _TradeParams(BaseSettings):
 class ParadexSettings(_TradeParams):
     model_config = SettingsConfigDict(env_prefix="PARADEX_", env_file=".env", extra="ignore")
 
-    enabled: bool = True
-    environment: ParadexEnvironment = ParadexEnvironment.LOCAL
-    private_key: SecretStr | None = None  # Ethereum (L1) key; the L2 key is derived from it
-    l2_private_key: SecretStr | None = None  # alternatively: Starknet key (or subkey) ...
-    account_address: str | None = None  # ... plus the Paradex account address
-    api_base_url: str | None = None
-    ws_base_url: str | None = None
+    enabled: bool = Field(True, description=(
+        "Paradex is one of the venues: `doctor` checks it only when true, and the multi-venue session runs a "
+        "Paradex bot only when true. `run` and `demo` trade Paradex either way."))
+    environment: ParadexEnvironment = Field(ParadexEnvironment.LOCAL, description=(
+        "Which Paradex: `testnet`, `prod` (real money) or `local` (a running `flashscalper sim` on "
+        "127.0.0.1:8731)."))
+    private_key: SecretStr | None = Field(None, description=(
+        "Ethereum (L1) private key; the Starknet (L2) key and the account address are derived from it, and "
+        "the account is onboarded automatically on first use. Never logged or printed."))
+    l2_private_key: SecretStr | None = Field(None, description=(
+        "Starknet (L2) private key or subkey, instead of the L1 key; needs PARADEX_ACCOUNT_ADDRESS. The "
+        "account must already be onboarded (the bot cannot onboard without the L1 key)."))
+    account_address: str | None = Field(None, description=(
+        "Paradex (Starknet) account address that PARADEX_L2_PRIVATE_KEY signs for."))
+    api_base_url: str | None = Field(None, description=(
+        "REST base URL instead of the one PARADEX_ENVIRONMENT picks; `/v1` is appended when missing."))
+    ws_base_url: str | None = Field(None, description=(
+        "WebSocket URL instead of the one PARADEX_ENVIRONMENT picks."))
 
     @field_validator("private_key")
     @classmethod
@@ -143,18 +164,29 @@ class ParadexSettings(_TradeParams):
 class AsterSettings(_TradeParams):
     model_config = SettingsConfigDict(env_prefix="ASTER_", env_file=".env", extra="ignore")
 
-    enabled: bool = False
-    environment: AsterEnvironment = AsterEnvironment.LOCAL
+    enabled: bool = Field(False, description=(
+        "Aster is one of the venues: `doctor` shows its settings only when true, and the multi-venue "
+        "session runs an Aster bot only when true. No CLI command trades a real Aster account yet."))
+    environment: AsterEnvironment = Field(AsterEnvironment.LOCAL, description=(
+        "Which Aster: `testnet`, `prod` (real money) or `local` (the simulator's Aster dialect on "
+        "127.0.0.1:8731/aster)."))
     # V1 (legacy) credentials
-    api_key: SecretStr | None = None
-    api_secret: SecretStr | None = None
+    api_key: SecretStr | None = Field(None, description=(
+        "V1 API key (HMAC-SHA256 signing); goes with ASTER_API_SECRET."))
+    api_secret: SecretStr | None = Field(None, description="V1 API secret; goes with ASTER_API_KEY.")
     # V3 (API wallet) credentials
-    user_address: str | None = None
-    signer_address: str | None = None
-    signer_private_key: SecretStr | None = None
-    rest_base_url: str | None = None
-    ws_base_url: str | None = None
-    markets: list[str] = Field(default_factory=lambda: ["BTCUSDT", "ETHUSDT", "SOLUSDT"])
+    user_address: str | None = Field(None, description=(
+        "V3: the main wallet address that owns the account. V3 credentials win over V1 when both are set."))
+    signer_address: str | None = Field(None, description="V3: the API wallet (agent) address that signs.")
+    signer_private_key: SecretStr | None = Field(None, description=(
+        "V3: the API wallet's private key (EIP-712 signing). Never logged or printed."))
+    rest_base_url: str | None = Field(None, description=(
+        "REST base URL instead of the one ASTER_ENVIRONMENT picks."))
+    ws_base_url: str | None = Field(None, description=(
+        "WebSocket base URL instead of the one ASTER_ENVIRONMENT picks."))
+    markets: list[str] = Field(
+        default_factory=lambda: ["BTCUSDT", "ETHUSDT", "SOLUSDT"],
+        description="Aster symbols to trade, comma-separated; upper-cased.")
 
     @field_validator("signer_private_key")
     @classmethod
@@ -193,32 +225,68 @@ class AsterSettings(_TradeParams):
 class GeneralSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="FLASHSCALPER_", env_file=".env", extra="ignore")
 
-    data_dir: Path = Path("data")
-    log_level: str = "INFO"
-    paper: bool = False
-    safe_mode: bool = False
+    data_dir: Path = Field(Path("data"), description=(
+        "Directory for local data; the SQLite journal `flashscalper.sqlite` lives here unless "
+        "FLASHSCALPER_DB_URL is set. Relative paths are relative to the working directory."))
+    log_level: str = Field("INFO", description=(
+        "Log level of `flashscalper run`: DEBUG, INFO, WARNING or ERROR (other commands log warnings only; "
+        "`sim` has --log-level)."))
+    paper: bool = Field(False, description=(
+        "Paper mode for `flashscalper run` (same as --paper): Paradex market data, fills simulated locally, "
+        "no order ever sent and no key needed."))
+    safe_mode: bool = Field(False, description=(
+        "Start in safe mode: leverage at most 3, position size at most 5 %, at most 2 positions. The "
+        "dashboard can switch it on and off while the bot runs."))
     # Real money on prod needs this set (or the --i-understand-real-money flag).
-    confirm_live_trading: bool = False
-    strategy: str = "scalper"
-    daily_loss_limit_percent: Annotated[Decimal, Field(gt=0, le=100)] = Decimal(5)
-    max_drawdown_percent: Annotated[Decimal, Field(gt=0, le=100)] = Decimal(10)
-    max_margin_utilisation_percent: Annotated[Decimal, Field(gt=0, le=100)] = Decimal(80)
-    max_holding_seconds: Annotated[int, Field(ge=0)] = 300
-    trailing_activation_roe: Annotated[Decimal, Field(ge=0)] = Decimal("1.0")
-    trailing_callback_roe: Annotated[Decimal, Field(gt=0)] = Decimal("0.4")
-    dashboard_host: str = "127.0.0.1"
-    dashboard_port: Annotated[int, Field(ge=0, le=65535)] = 8732
-    control_token: SecretStr | None = None
-    privacy_mode: bool = False
-    db_url: str | None = None
-    llm_base_url: str | None = None
-    llm_model: str | None = None
-    llm_api_key: SecretStr | None = None
-    llm_timeout_seconds: Annotated[float, Field(gt=0, le=60)] = 2.0
-    sim_host: str = "127.0.0.1"
-    sim_port: Annotated[int, Field(ge=0, le=65535)] = 8731
-    sim_seed: int = 7
-    sim_fund_usdc: Annotated[Decimal, Field(ge=0)] = Decimal(10_000)
+    confirm_live_trading: bool = Field(False, description=(
+        "Confirms real-money trading on PARADEX_ENVIRONMENT=prod (same as --i-understand-real-money); "
+        "without either, `run` refuses prod unless it is in paper mode."))
+    strategy: str = Field("scalper", description=(
+        "Registered name of the strategy the bot runs (built in: `scalper`). It runs with its default "
+        "parameters: strategy parameters cannot be set from the environment (backtests take --param)."))
+    daily_loss_limit_percent: Annotated[Decimal, Field(gt=0, le=100)] = Field(Decimal(5), description=(
+        "Loss from the start-of-day (UTC) equity that halts entries for the rest of that UTC day."))
+    max_drawdown_percent: Annotated[Decimal, Field(gt=0, le=100)] = Field(Decimal(10), description=(
+        "Fall from the session's equity peak that halts entries until a person resumes."))
+    max_margin_utilisation_percent: Annotated[Decimal, Field(gt=0, le=100)] = Field(Decimal(80), description=(
+        "Margin in use as a percent of equity: above it only reduce-only orders pass, and no entry may "
+        "push utilisation past it."))
+    max_holding_seconds: Annotated[int, Field(ge=0)] = Field(300, description=(
+        "Close a position at market once it has been open this long (0 disables the time limit)."))
+    trailing_activation_roe: Annotated[Decimal, Field(ge=0)] = Field(Decimal("1.0"), description=(
+        "ROE percent at which the trailing stop starts to follow the price (0 disables trailing)."))
+    trailing_callback_roe: Annotated[Decimal, Field(gt=0)] = Field(Decimal("0.4"), description=(
+        "ROE points the trailing stop stays below the best ROE seen."))
+    dashboard_host: str = Field("127.0.0.1", description=(
+        "Interface the dashboard listens on; any other than loopback exposes it to the network."))
+    dashboard_port: Annotated[int, Field(ge=0, le=65535)] = Field(8732, description=(
+        "Dashboard port (0 picks a free one); `demo --dashboard-port` overrides it."))
+    control_token: SecretStr | None = Field(None, description=(
+        "Token the dashboard's control buttons send (X-Control-Token). Unset: a random one is made and "
+        "printed once at start."))
+    privacy_mode: bool = Field(False, description=(
+        "Privacy on every dashboard page and API answer: balances, sizes, money P&L and addresses are "
+        "never sent; P&L shows in % and R."))
+    db_url: str | None = Field(None, description=(
+        "Journal database URL (SQLAlchemy form), e.g. postgresql://user@host/db; unset: SQLite in "
+        "FLASHSCALPER_DATA_DIR. The password is never printed."))
+    llm_base_url: str | None = Field(None, description=(
+        "OpenAI-compatible endpoint for the optional entry advisor, e.g. http://127.0.0.1:11434 (`/v1` is "
+        "appended when missing). The advisor is on only when this and FLASHSCALPER_LLM_MODEL are set."))
+    llm_model: str | None = Field(None, description="Model name sent to the LLM endpoint.")
+    llm_api_key: SecretStr | None = Field(None, description=(
+        "Bearer key for the LLM endpoint, when it needs one; sent only in the Authorization header."))
+    llm_timeout_seconds: Annotated[float, Field(gt=0, le=60)] = Field(2.0, description=(
+        "Deadline of one LLM call (connect, send and read); after it the advisor falls back to its rule."))
+    sim_host: str = Field("127.0.0.1", description=(
+        "Reserved for the simulator's interface; not read yet (`flashscalper sim` takes --host)."))
+    sim_port: Annotated[int, Field(ge=0, le=65535)] = Field(8731, description=(
+        "Reserved for the simulator's port; not read yet (`flashscalper sim` takes --port)."))
+    sim_seed: int = Field(7, description=(
+        "Reserved for the simulator's seed; not read yet (`sim` and `demo` take --seed)."))
+    sim_fund_usdc: Annotated[Decimal, Field(ge=0)] = Field(Decimal(10_000), description=(
+        "Test USDC each new account gets in the `demo` simulator, and the starting collateral of "
+        "`run --paper`. (`flashscalper sim` takes --fund-usdc instead.)"))
 
     @field_validator("log_level")
     @classmethod
