@@ -9,6 +9,7 @@ import pytest
 from fast_stark_crypto.fast_stark_crypto import rs_get_public_key
 
 from flashscalper.exchanges.paradex import curve, starknet
+from flashscalper.exchanges.paradex.signing import ParadexSigner
 
 N = curve.EC_ORDER
 
@@ -137,3 +138,8 @@ def test_signatures_from_the_table_verify_in_rust() -> None:
         msg_hash = rng.getrandbits(251)
         r, s = starknet.sign(msg_hash, key)
         assert starknet.verify(msg_hash, r, s, public)
+
+
+def test_creating_a_signer_builds_the_table_before_the_first_order() -> None:
+    ParadexSigner("PRIVATE_SN_PARACLEAR_MAINNET", 0x1234, 0x5678)
+    assert curve.table_build_seconds() is not None
