@@ -186,7 +186,8 @@ async def measure(urls: dict[str, str], triggers: int, every: int) -> dict[str, 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--triggers", type=int, default=1000, help="measured triggers (after a warm-up)")
-    parser.add_argument("--every", type=int, default=1, help="signal on every Nth quote of a market")
+    parser.add_argument("--every", type=int, default=4,
+                        help="signal on every Nth quote of a market (1 keeps the bot busy closing its own trades)")
     parser.add_argument("--json", action="store_true", help="print one JSON object as the last line")
     args = parser.parse_args()
     with simulator("--fund-usdc", "1000000", "--order-rate", "5000") as (urls, _):
