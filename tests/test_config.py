@@ -116,3 +116,16 @@ def test_cli_reports_bad_config_in_one_line_without_traceback_or_secret(tmp_path
     assert "PARADEX_PRIVATE_KEY" in output
     assert "Traceback" not in output
     assert L1_KEY[2:] not in output
+
+
+def test_markets_accept_a_plain_comma_separated_list(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PARADEX_MARKETS", "btc-usd-perp, ETH-USD-PERP")
+    monkeypatch.setenv("ASTER_MARKETS", "BTCUSDT")
+    settings = load_settings(env_file=None)
+    assert settings.paradex.markets == ["BTC-USD-PERP", "ETH-USD-PERP"]
+    assert settings.aster.markets == ["BTCUSDT"]
+
+
+def test_markets_also_accept_a_json_list(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PARADEX_MARKETS", '["BTC-USD-PERP", "sol-usd-perp"]')
+    assert load_settings(env_file=None).paradex.markets == ["BTC-USD-PERP", "SOL-USD-PERP"]

@@ -8,6 +8,7 @@ expected form; a secret's value is never echoed.
 
 from __future__ import annotations
 
+import json
 import re
 from decimal import Decimal
 from enum import StrEnum
@@ -15,7 +16,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from flashscalper.errors import ConfigError
 
@@ -84,7 +85,7 @@ class _TradeParams(BaseSettings):
     stop_loss_roe: Annotated[Decimal, Field(lt=0, ge=-100)] = Field(Decimal("-0.5"), description=(
         "Stop-loss in ROE percent of the position's margin (negative): -0.5 closes at a loss of 0.5 % of "
         "margin, a 0.05 % price move at 10x."))
-    markets: list[str] = Field(
+    markets: Annotated[list[str], NoDecode] = Field(
         default_factory=lambda: ["BTC-USD-PERP", "ETH-USD-PERP", "SOL-USD-PERP"],
         description="Markets to trade, comma-separated; upper-cased. `run` trades these; `demo` uses its own three.")
 
@@ -92,7 +93,16 @@ class _TradeParams(BaseSettings):
     @classmethod
     def _split_markets(cls, value: Any) -> Any:
         if isinstance(value, str):
-            return [m.strip().upper() for m in value.split(",") if m.strip()]
+            text = value.strip()
+            if text.startswith("["):  # a JSON list, as pydantic-settings writes lists
+                try:
+                    value = json.loads(text)
+                except json.JSONDecodeError:
+                    raise ValueError('is neither a comma-separated list nor a JSON list') from None
+            else:
+                value = text.split(",")
+        if isinstance(value, list):
+            return [str(m).strip().upper() for m in value if str(m).strip()]
         return value
 
 
@@ -184,7 +194,7 @@ class AsterSettings(_TradeParams):
         "REST base URL instead of the one ASTER_ENVIRONMENT picks."))
     ws_base_url: str | None = Field(None, description=(
         "WebSocket base URL instead of the one ASTER_ENVIRONMENT picks."))
-    markets: list[str] = Field(
+    markets: Annotated[list[str], NoDecode] = Field(
         default_factory=lambda: ["BTCUSDT", "ETHUSDT", "SOLUSDT"],
         description="Aster symbols to trade, comma-separated; upper-cased.")
 

@@ -107,6 +107,11 @@ class ParadexExchange:
         recovered = 0
         for fill in sorted(await self.rest.fills(start_at=since), key=lambda f: (f.ts, f.id)):
             recovered += self.ws.publish_recovered(FillEvent(fill))
+        # Orders that closed while the socket was down are only in the history; open ones come after, so
+        # that the newest state of each order is the last one published.
+        for order in await self.rest.orders_history(start_at=since, max_pages=3):
+            if order.status.is_terminal:
+                self.ws.publish_recovered(OrderUpdate(order))
         for order in await self.rest.open_orders():
             self.ws.publish_recovered(OrderUpdate(order))
         for position in await self.rest.positions():

@@ -239,8 +239,10 @@ def order(o: Order, meta: OrderMeta | None, *, account: str = "") -> dict[str, A
 def order_ack(o: Order, meta: OrderMeta) -> dict[str, Any]:
     """The ``POST /orders`` answer: the order as accepted (NEW), before risk checks and matching."""
     row = order(o, meta)
+    # seq_no 0: the engine has already moved the order on, and a later sequence number on a NEW
+    # answer would let clients that order updates by seq_no take it for the newest state.
     row.update(status="NEW", remaining_size=dec(o.size), avg_fill_price="", cancel_reason="",
-               last_updated_at=o.created_at, published_at=o.created_at)
+               last_updated_at=o.created_at, published_at=o.created_at, seq_no=0)
     return row
 
 
