@@ -66,7 +66,8 @@ Notes on the columns:
 * ROE values are percent of the position's margin (see [Risk guidelines](risk.md#roe-the-unit-of-every-exit)).
 * Percentages are plain numbers: `5` means 5 %.
 * *secret* values are held in memory only: never logged, printed, journaled or sent to the dashboard.
-* Lists are comma-separated: `PARADEX_MARKETS=BTC-USD-PERP,ETH-USD-PERP`.
+* Lists are comma-separated (`PARADEX_MARKETS=BTC-USD-PERP,ETH-USD-PERP`) or a JSON list
+  (`PARADEX_MARKETS=["BTC-USD-PERP","ETH-USD-PERP"]`).
 * Booleans accept `true`/`false` (also `1`/`0`, `yes`/`no`, `on`/`off`).
 """
 
