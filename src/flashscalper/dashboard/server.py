@@ -92,7 +92,7 @@ class DashboardServer:
         observers = self.session.bot.market_observers
         if self.state.on_market not in observers:
             observers.append(self.state.on_market)
-        config = uvicorn.Config(self.app, host=self.host, port=self.requested_port, ws="websockets",
+        config = uvicorn.Config(self.app, host=self.host, port=self.requested_port, ws="websockets-sansio",
                                 lifespan="off", log_level="warning", access_log=False, timeout_graceful_shutdown=3)
         self._server = _QuietServer(config)
         self._task = asyncio.create_task(self._server.serve(), name="dashboard-http")
