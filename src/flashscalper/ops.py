@@ -112,7 +112,7 @@ async def account_status(settings: Settings) -> AccountStatus:
         try:
             await rest.authenticate()
             balance = await rest.balance()
-            positions = [pos for pos in await rest.positions() if pos.size != 0]
+            positions = await rest.open_positions_marked()
             orders = await rest.open_orders()
         except ExchangeUnavailable as exc:
             raise _unreachable(p, exc) from None

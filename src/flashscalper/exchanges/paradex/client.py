@@ -151,7 +151,9 @@ class ParadexExchange:
         return await self.rest.balance()
 
     async def positions(self) -> list[Position]:
-        return [p for p in await self.rest.positions() if p.size != 0]
+        """Open positions with their mark price (Paradex's position object carries none: it comes from the
+        markets summary)."""
+        return await self.rest.open_positions_marked()
 
     async def open_orders(self, market: str | None = None) -> list[Order]:
         return await self.rest.open_orders(market)

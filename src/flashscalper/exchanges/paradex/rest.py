@@ -24,7 +24,7 @@ import secrets
 import time
 from collections import deque
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 from statistics import median
 from typing import Any, TypeVar
@@ -484,6 +484,15 @@ class ParadexRestClient:
         rows = self._map("GET /positions", lambda p: m.results(p, "response"), payload)
         keep = [r for r in rows if include_closed or not (isinstance(r, Mapping) and r.get("status") == "CLOSED")]
         return [self._map("GET /positions", m.position_from, r) for r in keep]
+
+    async def open_positions_marked(self) -> list[Position]:
+        """Open positions with their mark price, which Paradex's position object lacks (it comes from the
+        markets summary; one more request, only when something is held)."""
+        held = [p for p in await self.positions() if p.size != 0]
+        if not held:
+            return held
+        marks = {m.market: m.mark for m in await self.markets_summary("ALL")}
+        return [replace(p, mark_price=marks.get(p.market, p.mark_price)) for p in held]
 
     async def position(self, market: str) -> Position:
         """The open position in ``market``, or a flat one."""
