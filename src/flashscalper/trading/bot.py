@@ -12,6 +12,13 @@ In virtual time (tests, backtests) drive it by hand instead of ``run``::
 
 The bot knows nothing about the venue beyond the :class:`Exchange` protocol and its capability
 flags. One bad event is logged and skipped; it never stops the loop.
+
+Handling an event never waits on the venue for work that need not be sequential: placing and
+moving exits, closes and cancels are jobs on per-market serial lines (:mod:`.workers`), and so is
+the entry, which its line sends at once. Under :meth:`Bot.run` the lines are background tasks and
+the timer runs beside the loop; in virtual time every job runs before ``handle`` / ``on_timer`` /
+``process_pending`` return, in submission order, so a backtest stays deterministic.
+Reconciliation holds every line while it compares the bot with the venue.
 """
 
 from __future__ import annotations
@@ -62,10 +69,14 @@ from flashscalper.trading.reconcile import Reconciler
 from flashscalper.trading.risk import OrderIntent, RiskEngine
 from flashscalper.trading.sizing import capped_leverage
 from flashscalper.trading.stats import SessionStats
+from flashscalper.trading.workers import MarketWorkers
 
 __all__ = ["Bot", "BotConfig"]
 
 log = logging.getLogger(__name__)
+
+# how long stopping waits for queued venue work (a protective stop on its way) before giving up on it
+SHUTDOWN_WAIT_S = 30.0
 
 
 class Bot:
@@ -86,7 +97,9 @@ class Bot:
         self.bus = bus or EventBus()
         self.session = settings.session or _session_id(clock)
         self.executor = Executor(exchange, risk, clock, self.bus, settings.executor_config(self.session))
-        self.positions = PositionManager(exchange, self.executor, risk, clock, self.bus, settings.exit_config())
+        self.workers = MarketWorkers(on_error=self._on_worker_error)
+        self.positions = PositionManager(exchange, self.executor, risk, clock, self.bus, settings.exit_config(),
+                                         workers=self.workers)
         self.reconciler = Reconciler(exchange, self.executor, self.positions, clock, self.bus)
         self.stats = SessionStats()
         self.stats.attach(self.bus)
@@ -95,6 +108,7 @@ class Bot:
         self.events_handled = 0
         self._inbox: asyncio.Queue[Event] = asyncio.Queue()
         self._pump: asyncio.Task[None] | None = None
+        self._timer: asyncio.Task[None] | None = None
         self._running = False
         self._disconnected = False
         self._mark_seen: set[str] = set()
@@ -122,8 +136,8 @@ class Bot:
         await self.exchange.subscribe_market_data(list(self.settings.markets))
         if self._pump is None:
             self._pump = asyncio.create_task(self._pump_events(), name="flashscalper-events")
-        actions = await self.reconciler.reconcile("start")
-        self._last_reconcile_ms = self.clock.time_ms()
+        actions = await self._reconcile("start")
+        await self.workers.idle()  # the positions found are protected before start() returns
         return actions
 
     async def _apply_leverage(self) -> None:
@@ -151,22 +165,39 @@ class Bot:
         if self._pump is None:
             await self.start()
         self._running = True
+        await self.workers.set_background(True)
         deadline = None if duration_s is None else self.clock.monotonic() + duration_s
         interval = self.settings.timer_interval_s
-        while self._running:
-            if deadline is not None and self.clock.monotonic() >= deadline:
-                break
-            try:
-                event = await asyncio.wait_for(self._inbox.get(), timeout=interval)
-            except TimeoutError:
-                event = None
-            if event is not None:
-                await self.handle(event)
-                while not self._inbox.empty():
-                    await self.handle(self._inbox.get_nowait())
-            if self.clock.time_ms() - self._last_timer_ms >= interval * 1000:
-                await self.on_timer()
-        self._running = False
+        try:
+            while self._running:
+                if deadline is not None and self.clock.monotonic() >= deadline:
+                    break
+                try:
+                    event = await asyncio.wait_for(self._inbox.get(), timeout=interval)
+                except TimeoutError:
+                    event = None
+                if event is not None:
+                    await self.handle(event)
+                    while not self._inbox.empty():
+                        if self.workers.pending():
+                            await asyncio.sleep(0)  # let the lines put queued orders on the wire
+                        await self.handle(self._inbox.get_nowait())
+                if self.clock.time_ms() - self._last_timer_ms >= interval * 1000 and (
+                        self._timer is None or self._timer.done()):
+                    self._last_timer_ms = self.clock.time_ms()
+                    self._timer = asyncio.create_task(self.on_timer(), name="flashscalper-timer")
+        finally:
+            self._running = False
+            await self._quiesce()
+
+    async def _quiesce(self) -> None:
+        """Back to virtual-time mode: let the timer and every queued job finish (bounded)."""
+        try:
+            if self._timer is not None:
+                await asyncio.wait_for(asyncio.shield(self._timer), SHUTDOWN_WAIT_S)
+            await asyncio.wait_for(self.workers.set_background(False), SHUTDOWN_WAIT_S)
+        except TimeoutError:
+            log.error("venue work still pending after %.0f s; it goes on in the background", SHUTDOWN_WAIT_S)
 
     async def process_pending(self, max_rounds: int = 20) -> int:
         """Virtual-time driver: handle every queued event and run the timers once, without waiting.
@@ -182,7 +213,9 @@ class Bot:
             handled += batch
             if round_no == 0:
                 await self.on_timer()
-            elif batch == 0:
+            busy = self.workers.pending() > 0  # only in background mode: inline jobs ran in handle()
+            await self.workers.idle()
+            if round_no and batch == 0 and not busy:
                 break
         return handled
 
@@ -193,6 +226,11 @@ class Bot:
     async def close(self) -> None:
         """Stop, end the event pump and close the venue connection (open positions stay protected)."""
         self.stop()
+        try:
+            await asyncio.wait_for(self.workers.idle(), SHUTDOWN_WAIT_S)
+        except TimeoutError:
+            log.error("closing with venue work still queued: %d job(s) dropped", self.workers.pending())
+        await self.workers.close()
         if self._pump is not None:
             self._pump.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):
@@ -223,11 +261,24 @@ class Bot:
         await self.positions.flatten(ExitReason.EMERGENCY)
 
     async def close_position(self, market: str) -> None:
-        """Close one position at market (a person's decision: reason MANUAL)."""
-        await self.positions.close(market, ExitReason.MANUAL)
+        """Close one position at market (a person's decision: reason MANUAL), in the market's line."""
+        await self.positions.close_now(market, ExitReason.MANUAL)
 
     async def reconcile(self, why: str = "requested") -> list[ReconcileAction]:
-        return await self.reconciler.reconcile(why)
+        actions = await self._reconcile(why)
+        if not self.workers.background:
+            await self.workers.drain()
+        return actions
+
+    async def _reconcile(self, why: str) -> list[ReconcileAction]:
+        # the venue is the authority: no line may be half-way through a protect while we compare
+        async with self.workers.exclusive():
+            actions = await self.reconciler.reconcile(why)
+        self._last_reconcile_ms = self.clock.time_ms()
+        return actions
+
+    def _on_worker_error(self, market: str, what: str, exc: BaseException) -> None:
+        self.errors += 1
 
     # ---- event handling --------------------------------------------------------------------------
 
@@ -239,6 +290,8 @@ class Bot:
         except Exception:
             self.errors += 1
             log.exception("error handling %s; continuing", type(event).__name__)
+        if not self.workers.background:
+            await self.workers.drain()  # virtual time: the event's venue work is done when handle returns
 
     async def _route(self, event: Event) -> None:
         if isinstance(event, Quote | Trade | BookUpdate | MarkPrice):
@@ -326,8 +379,13 @@ class Bot:
         if size is not None:
             intent = replace(intent, size=size)
         self.positions.note_entry_signal(signal.market, _signal_snapshot(signal))
-        decision, _plan = await self.executor.enter(intent, context={"signal": signal})
-        if not decision:
+        decision, plan = self.executor.open_entry(intent, context={"signal": signal})
+        if plan is not None:
+            # the critical path: the market's line sends it; let it reach the wire before we go on
+            self.workers.submit(signal.market, "entry", lambda: self.executor.start_entry(plan))
+            if self.workers.background:
+                await asyncio.sleep(0)
+        else:
             self.positions.note_entry_signal(signal.market, {})
         reason = f"{decision.reason}; {filter_note}" if filter_note else decision.reason
         self.bus.publish(SignalReport(signal, bool(decision), reason, now))
@@ -378,13 +436,14 @@ class Bot:
             return
         if event.state is ConnectionState.RESYNCED or self._disconnected:
             self._disconnected = False
-            await self.reconciler.reconcile(f"reconnect ({event.state})")
-            self._last_reconcile_ms = self.clock.time_ms()
+            await self._reconcile(f"reconnect ({event.state})")
 
     # ---- timers ----------------------------------------------------------------------------------
 
     async def on_timer(self) -> None:
-        """Entry re-pricing, in-flight order resolution, time limits, periodic reconciliation."""
+        """Entry re-pricing, in-flight order resolution, time limits, periodic reconciliation.
+        Under :meth:`run` it runs beside the event loop (one at a time); the exits it decides on
+        go to the markets' lines."""
         now = self.clock.time_ms()
         self._last_timer_ms = now
         try:
@@ -394,16 +453,18 @@ class Bot:
                 (f.size for f in t.fills), Decimal(0)) and t.purpose in (Purpose.ENTRY, Purpose.EXIT)]
             interval = self.settings.reconcile_interval_s * 1000
             if unexplained:
-                await self.reconciler.reconcile("an order filled without fill events")
+                await self._reconcile("an order filled without fill events")
                 self._last_reconcile_ms = now
             elif interval and now - self._last_reconcile_ms >= interval:
-                await self.reconciler.reconcile("periodic check")
+                await self._reconcile("periodic check")
                 self._last_reconcile_ms = now
             await self.positions.on_timer(now)
             self._mark_equity(now)
         except Exception:
             self.errors += 1
             log.exception("timer failed; continuing")
+        if not self.workers.background:
+            await self.workers.drain()
 
     def _mark_equity(self, now: int) -> None:
         """Between the venue's balance updates, judge risk on equity marked to the latest prices, so

@@ -154,6 +154,12 @@ class Executor:
         """Send one order idempotently and return its tracking record (check ``is_done`` / ``note``)."""
         tracked = self.tracker.track(request, purpose, self.clock.time_ms())
         tracked.exit_reason = exit_reason
+        await self._deliver(tracked)
+        return tracked
+
+    async def _deliver(self, tracked: TrackedOrder) -> None:
+        # tracked before the first byte leaves: a stream update that overtakes the REST answer finds it
+        request = tracked.request
         try:
             order = await self._send(request)
         except OrderRejected as exc:
@@ -167,7 +173,6 @@ class Executor:
         else:
             if order is not None:
                 self._on_ack(tracked, order)
-        return tracked
 
     async def _send(self, request: OrderRequest) -> Order | None:
         attempts = max(self.config.send_attempts, 1)
@@ -240,6 +245,15 @@ class Executor:
     async def enter(self, intent: OrderIntent, *, context: dict[str, object] | None = None
                     ) -> tuple[Decision, EntryPlan | None]:
         """Risk-check an entry and, if allowed, start working it. One working entry per market."""
+        decision, plan = self.open_entry(intent, context=context)
+        if plan is not None:
+            await self.start_entry(plan)
+        return decision, plan
+
+    def open_entry(self, intent: OrderIntent, *, context: dict[str, object] | None = None
+                   ) -> tuple[Decision, EntryPlan | None]:
+        """Risk-check an entry and register its plan, without a venue call (:meth:`start_entry` sends).
+        From here on the market counts as having a working entry."""
         if intent.market.symbol in self.entries:
             return Decision(False, f"an entry on {intent.market.symbol} is already working"), None
         decision = self.risk.check(intent)
@@ -247,8 +261,18 @@ class Executor:
             return decision, None
         plan = EntryPlan(intent.market, intent.side, decision.size, dict(context or {}))
         self.entries[plan.market.symbol] = plan
-        await self._work_entry(plan, first=True)
         return decision, plan
+
+    async def start_entry(self, plan: EntryPlan) -> None:
+        """Send the first order of an opened plan (nothing if it was called off meanwhile, e.g. flatten)."""
+        if plan.done or plan.orders or self.entries.get(plan.market.symbol) is not plan:
+            return
+        try:
+            await self._work_entry(plan, first=True)
+        except Exception as exc:
+            if not plan.orders:  # never sent: free the market for the next signal
+                self._finish_entry(plan, f"could not be sent: {exc}")
+            raise
 
     async def _work_entry(self, plan: EntryPlan, *, first: bool = False) -> None:
         size = plan.market.round_size(plan.remaining)
@@ -268,9 +292,10 @@ class Executor:
         else:
             self._finish_entry(plan, f"gave up after {len(plan.orders)} post-only attempt(s)")
             return
-        tracked = await self.submit(request, Purpose.ENTRY)
+        tracked = self.tracker.track(request, Purpose.ENTRY, self.clock.time_ms())
         tracked.reprices = len(plan.orders)
-        plan.orders.append(tracked)
+        plan.orders.append(tracked)  # before sending: its stream updates may beat the REST answer
+        await self._deliver(tracked)
         await self.advance_entry(plan)
 
     async def advance_entry(self, plan: EntryPlan) -> None:

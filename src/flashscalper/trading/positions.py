@@ -14,10 +14,17 @@ Exits (hummingbot's PositionExecutor idea: the position object owns its exits):
 
 A position is never left unprotected: if its stop cannot be placed it is closed at market at once.
 The venue is the authority: fills move the position, ``PositionUpdate`` corrects it.
+
+Event handlers only decide; the venue calls they lead to (place the exits, move the stop, close,
+cancel leftovers) are jobs on the position's market line in :class:`MarketWorkers`, run one at a
+time per market in the order they were decided. A job looks at the position when its turn comes:
+a position closed meanwhile gets no new exits, and the leftover-cancel job reads the exit slots
+only then, so exits placed while the close was on its way are cancelled too.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -31,6 +38,7 @@ from flashscalper.trading.executor import Executor
 from flashscalper.trading.exits import ClosedTrade, ExitReason, TrailingStop
 from flashscalper.trading.orders import Purpose, TrackedOrder
 from flashscalper.trading.risk import RiskEngine
+from flashscalper.trading.workers import MarketWorkers
 
 log = logging.getLogger(__name__)
 
@@ -83,6 +91,8 @@ class ManagedPosition:
     liquidation_price: Decimal | None = None
     last_report_ms: int = 0
     last_close_ms: int = 0
+    close_pending: bool = False  # a close job is queued or running
+    trail_target: Decimal | None = None  # the stop price a queued "move stop" job will place
 
     @property
     def symbol(self) -> str:
@@ -111,8 +121,9 @@ class PositionManager:
     """Tracks positions from fills and venue updates, computes P&L/ROE, and runs every exit."""
 
     def __init__(self, exchange: Exchange, executor: Executor, risk: RiskEngine, clock: Clock, bus: EventBus,
-                 config: ExitConfig | None = None) -> None:
+                 config: ExitConfig | None = None, *, workers: MarketWorkers | None = None) -> None:
         self.exchange = exchange
+        self.workers = workers or MarketWorkers()
         self.executor = executor
         self.risk = risk
         self.clock = clock
@@ -154,7 +165,7 @@ class PositionManager:
         pos = self.positions.get(fill.market)
         if pos is None:
             self._open(market, fill.side, fill.size, fill.price, fill.ts, fee=fill.fee)
-            await self.protect(self.positions[fill.market])
+            self._schedule_protect(self.positions[fill.market])
             return
         pos.fees += fill.fee
         if fill.side is pos.side:  # adding: new average entry, exits follow the new size
@@ -163,7 +174,7 @@ class PositionManager:
             pos.size = total
             pos.max_size = max(pos.max_size, total)
             if tracked is None or tracked.is_done:  # re-place exits once the entry order is complete
-                await self.protect(pos, refresh=True)
+                self._schedule_protect(pos, refresh=True)
             return
         closed = min(fill.size, pos.size)
         pos.realized += (fill.price - pos.entry_price) * closed * pos.side.sign
@@ -172,13 +183,13 @@ class PositionManager:
         pos.size -= closed
         pos.fill_reason = self._attribute(pos, fill, tracked)
         if pos.size == 0:
-            await self._finalize(pos)
+            self._finalize(pos)
             flip = fill.size - closed
             if flip > 0:  # the fill reversed the position: the remainder opens a new one
                 self._open(market, fill.side, flip, fill.price, fill.ts)
-                await self.protect(self.positions[fill.market])
+                self._schedule_protect(self.positions[fill.market])
         elif not self.exchange.capabilities.close_position_orders:
-            await self.protect(pos, refresh=True)
+            self._schedule_protect(pos, refresh=True)
 
     def _open(self, market: Market, side: Side, size: Decimal, price: Decimal, ts: int, *,
               fee: Decimal = ZERO, adopted: bool = False, leverage: Decimal | None = None) -> ManagedPosition:
@@ -239,7 +250,7 @@ class PositionManager:
                     adopted.take_profit, adopted.take_profit_price = tracked, trigger
             log.warning("%s: adopting a %s position of %s the bot did not open (%s)", market.symbol, side,
                         abs(venue.size), reason)
-            await self.protect(adopted)
+            self._schedule_protect(adopted)
             return "ADOPT_POSITION"
         if venue.size == pos.signed_size:
             if venue.entry_price > 0:
@@ -252,7 +263,7 @@ class PositionManager:
                 pos.realized += (pos.mark - pos.entry_price) * pos.size * pos.side.sign
                 pos.exit_value, pos.exit_size = pos.mark * pos.size, pos.size
             pos.size = ZERO
-            await self._finalize(pos)
+            self._finalize(pos)
             if venue.size != 0:
                 await self.sync(venue, market, None, reason=reason)
             return "POSITION_GONE"
@@ -262,7 +273,7 @@ class PositionManager:
         pos.max_size = max(pos.max_size, pos.size)
         if venue.entry_price > 0:
             pos.entry_price = venue.entry_price
-        await self.protect(pos, refresh=True)
+        self._schedule_protect(pos, refresh=True)
         return "FIX_SIZE"
 
     # ---- protection ------------------------------------------------------------------------------
@@ -273,8 +284,22 @@ class PositionManager:
         tp = exits.take_profit_price(pos.market, pos.side, pos.entry_price, c.take_profit_roe, pos.leverage)
         return sl, tp
 
+    def is_live(self, pos: ManagedPosition) -> bool:
+        """The position is still the open one of its market (not closed or replaced meanwhile)."""
+        return pos.size > 0 and self.positions.get(pos.symbol) is pos
+
+    def _schedule_protect(self, pos: ManagedPosition, *, refresh: bool = False) -> None:
+        async def job() -> None:
+            if self.is_live(pos):  # closed before its turn came: nothing to protect
+                await self.protect(pos, refresh=refresh)
+
+        self.workers.submit(pos.symbol, "protect" + (" (refresh)" if refresh else ""), job)
+
     async def protect(self, pos: ManagedPosition, *, refresh: bool = False) -> None:
-        """Attach stop-loss and take-profit. ``refresh`` re-places them after a size/entry change."""
+        """Attach stop-loss and take-profit. ``refresh`` re-places them after a size/entry change.
+
+        Runs the venue calls itself: call it from the position's market line (or with the workers
+        held, as reconciliation does), never beside another job of the same market."""
         if pos.close_reason is not None:
             return  # already closing: a market exit is on its way
         sl, tp = self._exit_prices(pos)
@@ -295,6 +320,8 @@ class PositionManager:
                 return
             await self._replace(pos, "stop", placed)
             pos.stop_price = sl
+        if not self.is_live(pos) or pos.close_reason is not None:
+            return  # closed while the stop was on its way: the leftover cancel takes the stop
         if refresh or not _alive(pos.take_profit):
             placed = await self._place_exit(pos, Purpose.TAKE_PROFIT, tp)
             if placed is not None:  # a missing take-profit is not a danger; the stop protects
@@ -329,61 +356,104 @@ class PositionManager:
         if pos is None or price <= 0:
             return
         pos.mark = price
-        await self._check_exits(pos, ts)
+        self._check_exits(pos, ts)
         if market in self.positions and ts - pos.last_report_ms >= self.config.report_interval_ms:
             pos.last_report_ms = ts
             self.bus.publish(self.report(pos, ts))
 
-    async def _check_exits(self, pos: ManagedPosition, ts: int) -> None:
-        if pos.closing is not None and not pos.closing.is_done:
+    def _check_exits(self, pos: ManagedPosition, ts: int) -> None:
+        """Decide (no venue call here): closes and stop moves go to the market's line."""
+        if pos.close_pending or (pos.closing is not None and not pos.closing.is_done):
             return
         c = self.config
         if pos.close_reason is not None:
             if ts - pos.last_close_ms >= 1000:  # an earlier close left something: retry, at most 1/s
-                await self.close(pos.symbol, pos.close_reason)
+                self.request_close(pos.symbol, pos.close_reason)
             return
         if c.max_holding_seconds and ts - pos.opened_at >= c.max_holding_seconds * 1000:
-            await self.close(pos.symbol, ExitReason.TIME)
+            self.request_close(pos.symbol, ExitReason.TIME)
             return
         if not self.exchange.capabilities.native_stop_orders:
             if pos.stop_price is not None and exits.stop_hit(pos.side, pos.stop_price, pos.mark):
-                await self.close(pos.symbol, ExitReason.TRAIL if pos.trail_moved else ExitReason.SL)
+                self.request_close(pos.symbol, ExitReason.TRAIL if pos.trail_moved else ExitReason.SL)
                 return
             if pos.take_profit_price is not None and exits.take_profit_hit(pos.side, pos.take_profit_price,
                                                                             pos.mark):
-                await self.close(pos.symbol, ExitReason.TP)
+                self.request_close(pos.symbol, ExitReason.TP)
                 return
         if c.trailing_activation_roe > 0:
-            await self._trail(pos, ts)
+            self._trail(pos, ts)
 
-    async def _trail(self, pos: ManagedPosition, ts: int) -> None:
+    def _trail(self, pos: ManagedPosition, ts: int) -> None:
         level = pos.trailing.update(pos.roe)
         if level is None:
             return
         candidate = exits.stop_price(pos.market, pos.side, pos.entry_price, level, pos.leverage)
-        if not exits.improves(pos.side, pos.stop_price, candidate, pos.market.tick_size):
+        current = pos.trail_target if pos.trail_target is not None else pos.stop_price
+        if not exits.improves(pos.side, current, candidate, pos.market.tick_size):
             return
         if pos.trail_moved and ts - pos.last_trail_ms < self.config.trail_min_interval_s * 1000:
             return  # throttled: do not hammer the venue's rate limits
         pos.last_trail_ms = ts
-        if self.exchange.capabilities.native_stop_orders:
-            placed = await self._place_exit(pos, Purpose.STOP, candidate)
-            if placed is None:
-                return  # the previous stop still protects
+        if not self.exchange.capabilities.native_stop_orders:  # enforced here: nothing to send
             pos.trail_moved = True
-            await self._replace(pos, "stop", placed)
+            pos.stop_price = candidate
+            log.info("%s: trailing stop moved to %s (ROE %s)", pos.symbol, candidate,
+                     pos.roe.quantize(Decimal("0.01")))
+            return
+        if pos.trail_target is None:  # one queued move at a time; later decisions only raise its target
+            self.workers.submit(pos.symbol, "move stop", lambda: self._move_stop(pos))
+        pos.trail_target = candidate
+
+    async def _move_stop(self, pos: ManagedPosition) -> None:
+        target, pos.trail_target = pos.trail_target, None
+        if target is None or not self.is_live(pos) or pos.close_reason is not None:
+            return
+        if not exits.improves(pos.side, pos.stop_price, target, pos.market.tick_size):
+            return  # a refresh meanwhile put the stop at least as tight
+        placed = await self._place_exit(pos, Purpose.STOP, target)
+        if placed is None:
+            return  # the previous stop still protects
         pos.trail_moved = True
-        pos.stop_price = candidate
-        log.info("%s: trailing stop moved to %s (ROE %s)", pos.symbol, candidate, pos.roe.quantize(Decimal("0.01")))
+        await self._replace(pos, "stop", placed)
+        pos.stop_price = target
+        log.info("%s: trailing stop moved to %s (ROE %s)", pos.symbol, target, pos.roe.quantize(Decimal("0.01")))
 
     async def on_timer(self, ts: int) -> None:
         for pos in list(self.positions.values()):
-            await self._check_exits(pos, ts)
+            self._check_exits(pos, ts)
 
     # ---- closing ---------------------------------------------------------------------------------
 
+    def request_close(self, market: str, reason: ExitReason) -> bool:
+        """Decide to close at market: from now on no exit is placed or moved for the position, and a
+        close job joins the market's line. False when there is nothing to close or a close is queued."""
+        pos = self.positions.get(market)
+        if pos is None or pos.size == 0 or pos.close_pending:
+            return False
+        if pos.closing is not None and not pos.closing.is_done:
+            return False
+        pos.close_reason = reason
+        pos.last_close_ms = self.clock.time_ms()
+        pos.close_pending = True
+
+        async def job() -> None:
+            try:
+                if self.positions.get(market) is pos:
+                    await self.close(market, reason)
+            finally:
+                pos.close_pending = False
+
+        self.workers.submit(market, f"close ({reason})", job)
+        return True
+
+    async def close_now(self, market: str, reason: ExitReason) -> TrackedOrder | None:
+        """Close in the market's line and wait for the venue's answer (a person's or the bot's command)."""
+        return await self.workers.call(market, f"close ({reason})", lambda: self.close(market, reason))
+
     async def close(self, market: str, reason: ExitReason) -> TrackedOrder | None:
-        """Close a position at market, reduce-only (allowed in every risk state)."""
+        """Close a position at market, reduce-only (allowed in every risk state). Runs the venue call
+        itself; from outside the market's line use :meth:`close_now` or :meth:`request_close`."""
         pos = self.positions.get(market)
         if pos is None or pos.size == 0:
             return None
@@ -397,16 +467,29 @@ class PositionManager:
         return pos.closing
 
     async def flatten(self, reason: ExitReason = ExitReason.EMERGENCY) -> None:
-        """Close every position at market (callers cancel orders and halt risk first)."""
-        for market in list(self.positions):
-            await self.close(market, reason)
+        """Close every position at market (callers cancel orders and halt risk first). Each close
+        waits its turn in its market's line; the markets close concurrently in background mode."""
+        markets = list(self.positions)
+        now = self.clock.time_ms()
+        for market in markets:  # at once: queued protects and stop moves of these positions stand down
+            pos = self.positions[market]
+            if pos.close_reason is None:
+                pos.close_reason, pos.last_close_ms = reason, now
+        if not self.workers.background:
+            for market in markets:
+                await self.close_now(market, reason)
+            return
+        outcomes = await asyncio.gather(*(self.close_now(m, reason) for m in markets), return_exceptions=True)
+        for market, outcome in zip(markets, outcomes, strict=True):
+            if isinstance(outcome, BaseException):
+                log.error("%s: flatten could not close: %s", market, outcome)
 
-    async def _finalize(self, pos: ManagedPosition) -> None:
-        """The position is flat: cancel its leftover exits, record the trade, tell risk and the bus."""
+    def _finalize(self, pos: ManagedPosition) -> None:
+        """The position is flat: record the trade, tell risk and the bus, and queue the cancel of its
+        leftover exits (read when the job runs, so an exit placed meanwhile is cancelled too)."""
         self.positions.pop(pos.symbol, None)
-        for leftover in (pos.stop, pos.take_profit):
-            if leftover is not None and _alive(leftover):
-                await self.executor.cancel(leftover)
+        if self.exchange.capabilities.native_stop_orders:
+            self.workers.submit(pos.symbol, "cancel leftover exits", lambda: self._cancel_leftovers(pos))
         now = self.clock.time_ms()
         reason = pos.fill_reason or pos.close_reason or ExitReason.EXTERNAL
         exit_price = pos.exit_value / pos.exit_size if pos.exit_size else pos.mark
@@ -421,6 +504,11 @@ class PositionManager:
         log.info("%s %s closed by %s: pnl %s fees %s", trade.market, trade.side, reason, trade.pnl, trade.fees)
         self.risk.on_trade_closed(trade.net_pnl, now)
         self.bus.publish(TradeClosed(trade, now))
+
+    async def _cancel_leftovers(self, pos: ManagedPosition) -> None:
+        for leftover in (pos.stop, pos.take_profit):
+            if leftover is not None and _alive(leftover):
+                await self.executor.cancel(leftover)
 
     def report(self, pos: ManagedPosition, ts: int) -> PositionReport:
         liq = pos.liquidation_price
