@@ -28,7 +28,7 @@ from decimal import Decimal
 
 from flashscalper.domain import Quote, Trade
 from flashscalper.replay.backtest import BacktestConfig, BacktestRunner
-from flashscalper.replay.data import DataSet, candles_to_events, market_spec
+from flashscalper.replay.data import DataSet, dataset_from_candles, market_spec
 from flashscalper.replay.synthetic import synthetic_candles
 
 BTC = "BTC-USD-PERP"
@@ -38,8 +38,8 @@ CONFIG = BacktestConfig(strategy_params={"min_confidence": 0.3})
 
 def candle_data(count: int) -> DataSet:
     spec = market_spec(BTC, Decimal(60_000))
-    return DataSet({BTC: spec}, lambda: candles_to_events(synthetic_candles(count, seed=1), spec), START,
-                   START + count * 60_000, {"kind": "synthetic candles", "candles": count})
+    return dataset_from_candles(lambda: synthetic_candles(count, seed=1), spec, interval_ms=60_000, start_ms=START,
+                          end_ms=START + count * 60_000, description={"kind": "synthetic candles", "candles": count})
 
 
 def tick_events(count: int, seed: int = 2) -> Iterator[Quote | Trade]:

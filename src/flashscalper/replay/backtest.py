@@ -31,7 +31,6 @@ The fingerprint is the sha256 of every closed trade's canonical fields, one line
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import hashlib
 import time
 from dataclasses import dataclass, field
@@ -39,8 +38,8 @@ from decimal import Decimal
 from typing import Any
 
 from flashscalper.clock import ManualClock
-from flashscalper.domain import Quote
 from flashscalper.replay.data import DataSet
+from flashscalper.replay.drivers import CandleDriver, FastDriver, ReferenceDriver, Sampler, stop_pump
 from flashscalper.replay.feed import BacktestVenue
 from flashscalper.replay.latency import LatencyExchange
 from flashscalper.replay.metrics import Metrics, compute_metrics
@@ -48,7 +47,7 @@ from flashscalper.strategy.base import Strategy, create_strategy
 from flashscalper.trading.bot import Bot
 from flashscalper.trading.bot_config import BotConfig
 from flashscalper.trading.bus import EventBus, TradeClosed
-from flashscalper.trading.exits import ClosedTrade, ExitReason
+from flashscalper.trading.exits import ClosedTrade
 from flashscalper.trading.risk import RiskEngine
 
 __all__ = ["BacktestConfig", "BacktestResult", "BacktestRunner", "run_backtest", "trade_fingerprint"]
@@ -67,6 +66,7 @@ class BacktestConfig:
     maker_fee: Decimal = Decimal(0)
     taker_fee: Decimal = Decimal(0)
     fast: bool = True
+    resolution: str = "tick"  # "tick" (the reference) or "candle" (one strategy event per candle)
     equity_interval_ms: int = 60_000
     price_points: int = 2_000  # price samples kept per market for the report
 
@@ -75,6 +75,7 @@ class BacktestConfig:
                 "collateral": str(self.collateral), "latency_ms": self.latency_ms,
                 "funding_rate": None if self.funding_rate is None else str(self.funding_rate),
                 "maker_fee": str(self.maker_fee), "taker_fee": str(self.taker_fee), "fast": self.fast,
+                "resolution": self.resolution,
                 "markets": list(self.bot.markets), "leverage": str(self.bot.leverage),
                 "take_profit_roe": str(self.bot.take_profit_roe), "stop_loss_roe": str(self.bot.stop_loss_roe),
                 "position_size_percent": str(self.bot.position_size_percent)}
@@ -138,7 +139,8 @@ class BacktestRunner:
         data = self.data
         clock = ManualClock(data.start_ms)
         rates = dict.fromkeys(data.markets, cfg.funding_rate) if cfg.funding_rate is not None else None
-        venue = BacktestVenue(data.markets, clock=clock, collateral=cfg.collateral, lazy=cfg.fast,
+        lazy = cfg.fast or cfg.resolution == "candle"
+        venue = BacktestVenue(data.markets, clock=clock, collateral=cfg.collateral, lazy=lazy,
                               funding_rates=rates, maker_fee=cfg.maker_fee, taker_fee=cfg.taker_fee)
         latency = LatencyExchange(venue, clock, cfg.latency_ms) if cfg.latency_ms > 0 else None
         exchange: Any = latency or venue
@@ -159,20 +161,26 @@ class BacktestRunner:
         self.bus.add_listener(on_bus)
         bot = Bot(exchange, strategy, RiskEngine(bot_cfg.risk_limits(), clock), settings=bot_cfg, clock=clock,
                   bus=self.bus)
-        recorder = _Sampler(cfg.equity_interval_ms, cfg.price_points, data.start_ms, cfg.collateral)
+        if cfg.resolution not in ("tick", "candle"):
+            raise ValueError(f"resolution must be 'tick' or 'candle', got {cfg.resolution!r}")
+        recorder = Sampler(cfg.equity_interval_ms, cfg.price_points, data.start_ms, cfg.collateral)
         started = time.perf_counter()
         await bot.start()
-        if cfg.fast:
-            await _stop_pump(bot)
-            drive = _FastDriver(bot, venue, latency, clock, recorder)
+        drive: ReferenceDriver
+        if cfg.resolution == "candle":
+            await stop_pump(bot)
+            drive = CandleDriver(bot, venue, latency, clock, recorder)
+        elif cfg.fast:
+            await stop_pump(bot)
+            drive = FastDriver(bot, venue, latency, clock, recorder)
         else:
-            drive = _ReferenceDriver(bot, venue, latency, clock, recorder)
+            drive = ReferenceDriver(bot, venue, latency, clock, recorder)
         await drive.settle()  # what start() produced (balance, leverage) before the first market event
         count = await drive.run(data)
         await drive.finish(data.end_ms)
         recorder.sample_equity(max(clock.time_ms(), data.end_ms), venue, force=True)
         wall = time.perf_counter() - started
-        if not cfg.fast:
+        if not cfg.fast and cfg.resolution == "tick":
             await bot.close()
         self.events = count
         trades = list(self.trades)
@@ -189,133 +197,3 @@ def run_backtest(data: DataSet, config: BacktestConfig | None = None, **kwargs: 
     return BacktestRunner(data, config, **kwargs).run()
 
 
-async def _stop_pump(bot: Bot) -> None:
-    # the fast driver reads the venue's queue itself; the bot's pump task would race it for events
-    pump = bot._pump
-    if pump is not None:
-        pump.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await pump
-        bot._pump = None
-
-
-class _Sampler:
-    """Equity every ``interval`` of data time (from the engine while a position is open, the last
-    flat equity otherwise) and a thinned price series per market for the report."""
-
-    def __init__(self, interval_ms: int, points: int, start_ms: int, equity: Decimal) -> None:
-        self.interval = max(interval_ms, 1)
-        self.next_ms = start_ms
-        self.flat_equity = equity
-        self.equity: list[tuple[int, Decimal]] = []
-        self.prices: dict[str, list[tuple[int, Decimal]]] = {}
-        self.last_mid: dict[str, Decimal] = {}
-        self.points = points
-
-    def sample_equity(self, now: int, venue: BacktestVenue, *, force: bool = False) -> None:
-        if venue.idle():
-            equity = self.flat_equity = venue._account_state.collateral
-        else:
-            venue.flush()
-            equity = venue.engine.account_summary(venue.account_id).account_value
-        self.equity.append((now, equity))
-        for market, mid in self.last_mid.items():
-            self.prices.setdefault(market, []).append((now, mid))
-        if not force:
-            self.next_ms = now - now % self.interval + self.interval
-
-    def price_series(self) -> dict[str, list[tuple[int, Decimal]]]:
-        out = {}
-        for market, series in self.prices.items():
-            stride = max(len(series) // self.points, 1)
-            out[market] = series[::stride]
-        return out
-
-
-class _ReferenceDriver:
-    """Every event through the venue's queue and :meth:`Bot.process_pending`, as in paper mode."""
-
-    def __init__(self, bot: Bot, venue: BacktestVenue, latency: LatencyExchange | None, clock: ManualClock,
-                 sampler: _Sampler) -> None:
-        self.bot, self.venue, self.latency, self.clock, self.sampler = bot, venue, latency, clock, sampler
-
-    async def _release(self, until_ms: int) -> None:
-        latency = self.latency
-        while latency is not None and (due := latency.next_due()) is not None and due <= until_ms:
-            if due > self.clock.time_ms():
-                self.clock.set(due)
-            await latency.release_due(due)
-            await self.settle()
-
-    async def settle(self) -> None:
-        await self.bot.process_pending()
-
-    async def step(self, event: Any) -> None:
-        self.venue.on_market_event(event)
-        await self.settle()
-
-    async def run(self, data: DataSet) -> int:
-        clock, sampler = self.clock, self.sampler
-        count = 0
-        for event in data.events():
-            ts = event.ts
-            if self.latency is not None:
-                await self._release(ts)
-            if ts >= sampler.next_ms:
-                sampler.sample_equity(ts, self.venue)
-                # long runs: finished orders would make every timer scan an ever-growing history
-                self.bot.executor.tracker.forget_done(keep=100)
-            if ts > clock.time_ms():
-                clock.set(ts)
-            if type(event) is Quote:
-                sampler.last_mid[event.market] = (event.bid + event.ask) / 2
-            await self.step(event)
-            count += 1
-        return count
-
-    async def finish(self, end_ms: int) -> None:
-        bot = self.bot
-        await self._release(max(end_ms, self.clock.time_ms()) + 10**9)
-        for symbol in list(bot.executor.entries):
-            bot.executor.entries[symbol].done = True
-            del bot.executor.entries[symbol]
-        await bot.executor.cancel_all()
-        await bot.positions.flatten(ExitReason.MANUAL)
-        await self.settle()
-        await self._release(self.clock.time_ms() + 10**9)
-        await self.settle()
-
-
-class _FastDriver(_ReferenceDriver):
-    """Same rounds as the reference, without the queue hop for market events and with lazy mirroring
-    while the bot has nothing live (then the bot's timers are no-ops and are skipped)."""
-
-    def _idle(self) -> bool:
-        bot = self.bot
-        return (self.venue.idle() and not bot.executor.entries and not bot.positions.positions
-                and (self.latency is None or not self.latency.pending))
-
-    async def settle(self, first: bool = True) -> None:
-        # Bot.process_pending's rounds, reading the venue queue directly (the pump is stopped)
-        bot, venue = self.bot, self.venue
-        for round_no in range(20 if first else 19):  # without the first round the reference has 19 left
-            batch = venue.drain()
-            for item in batch:
-                await bot.handle(item)
-            if round_no == 0 and first:
-                await bot.on_timer()
-            elif not batch:
-                break
-
-    async def step(self, event: Any) -> None:
-        venue = self.venue
-        if self._idle():
-            venue.mirror(event)  # deferred while idle: cannot touch the bot
-            await self.bot.handle(event)
-            if venue._queue.qsize() == 0 and self._idle():
-                return  # the reference would now run a timer with nothing to do, then stop
-            await self.bot.on_timer()
-            await self.settle(first=False)
-            return
-        venue.on_market_event(event)
-        await self.settle()

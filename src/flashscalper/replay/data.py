@@ -67,10 +67,12 @@ from flashscalper.sim.markets import MarginParams, MarketSpec, default_markets
 
 __all__ = [
     "Candle",
+    "CandleTicks",
     "DataError",
     "DataSet",
     "MarketEvent",
     "candles_to_events",
+    "dataset_from_candles",
     "load_candles",
     "load_dataset",
     "load_recording",
@@ -117,6 +119,8 @@ class DataSet:
     end_ms: int
     description: dict[str, Any] = field(default_factory=dict)
     count: int | None = None  # number of events when known up front
+    candles: Callable[[], Iterator[Candle]] | None = None  # one-market candle data: the bars themselves
+    interval_ms: int | None = None  # the candles' interval
 
     def events(self) -> Iterator[MarketEvent]:
         return self.source()
@@ -132,8 +136,15 @@ class DataSet:
                 if event.ts >= start_ms:
                     yield event
 
+        bars = None
+        if self.candles is not None:
+            candles = self.candles
+
+            def bars() -> Iterator[Candle]:
+                return (c for c in candles() if start_ms <= c.ts < end_ms)
+
         desc = {**self.description, "window": [start_ms, end_ms]}
-        return DataSet(self.markets, window, start_ms, end_ms, desc)
+        return DataSet(self.markets, window, start_ms, end_ms, desc, candles=bars, interval_ms=self.interval_ms)
 
 
 # ---- market specs ---------------------------------------------------------------------------------
@@ -376,33 +387,93 @@ def _check_spacing(candles: list[Candle], path: Path, interval_ms: int | None, a
                             f"(interval {interval} ms); fill the gap or pass allow_gaps / --allow-gaps")
 
 
+class CandleTicks:
+    """The documented tick path of one market's candles (see the module docstring), candle by candle.
+
+    :meth:`quotes` gives the four quotes of a candle (open, first extreme, second extreme, close) and
+    :meth:`events` the full seven events (quotes interleaved with the three trades), so the tick
+    expansion and the backtest's candle resolution share one definition of the path.
+    """
+
+    __slots__ = ("half", "quarter", "quote_size", "step", "symbol", "tick", "trade_no", "width")
+
+    def __init__(self, spec: MarketSpec, *, interval_ms: int = 60_000, half_spread_ticks: int = 1,
+                 quote_size: Decimal | None = None) -> None:
+        market = spec.market
+        self.symbol, self.tick, self.step = market.symbol, market.tick_size, market.step_size
+        self.half = self.tick * half_spread_ticks
+        self.width = self.half * 2
+        self.quarter = interval_ms // 4
+        self.quote_size = quote_size
+        self.trade_no = 0
+
+    @staticmethod
+    def path(candle: Candle) -> tuple[Decimal, Decimal, Decimal, Decimal]:
+        """O->L->H->C for a candle that closed at or above its open, O->H->L->C otherwise."""
+        if candle.close >= candle.open:
+            return candle.open, candle.low, candle.high, candle.close
+        return candle.open, candle.high, candle.low, candle.close
+
+    def size(self, candle: Candle) -> Decimal:
+        """Displayed size on each side of every quote of ``candle``."""
+        if self.quote_size is not None:
+            return self.quote_size
+        step = self.step
+        return max(quantize_down(candle.volume, step), step)
+
+    def quote(self, price: Decimal, size: Decimal, ts: int) -> Quote:
+        """The quote one half-spread either side of ``price`` rounded down to the tick."""
+        bid = quantize_down(price, self.tick) - self.half
+        if bid <= 0:
+            bid = self.tick
+        return Quote(self.symbol, bid, size, bid + self.width, size, ts)
+
+    def quotes(self, candle: Candle) -> list[Quote]:
+        """The four quotes of ``candle`` at ``t``, ``t+T/4``, ``t+T/2`` and ``t+3T/4``."""
+        size = self.size(candle)
+        ts, quarter = candle.ts, self.quarter
+        return [self.quote(price, size, ts + k * quarter) for k, price in enumerate(self.path(candle))]
+
+    def close_quote(self, candle: Candle) -> Quote:
+        """Only the last quote of :meth:`quotes` (the close, at ``t+3T/4``)."""
+        return self.quote(candle.close, self.size(candle), candle.ts + 3 * self.quarter)
+
+    def events(self, candle: Candle) -> Iterator[MarketEvent]:
+        """The four quotes with a trade after each of the last three (the move's taker side)."""
+        size = self.size(candle)
+        step = self.step
+        printed = max(quantize_down(candle.volume / 3, step), step)
+        symbol, quarter = self.symbol, self.quarter
+        previous = None
+        for k, price in enumerate(self.path(candle)):
+            ts = candle.ts + k * quarter
+            yield self.quote(price, size, ts)
+            if previous is not None:
+                self.trade_no += 1
+                yield Trade(symbol, str(self.trade_no), price, printed, Side.BUY if price > previous else Side.SELL, ts)
+            previous = price
+
+
 def candles_to_events(candles: Iterable[Candle], spec: MarketSpec, *, interval_ms: int = 60_000,
                       half_spread_ticks: int = 1, quote_size: Decimal | None = None) -> Iterator[MarketEvent]:
     """Synthetic quotes and trades for each candle, exactly as the module docstring describes."""
-    market = spec.market
-    symbol, tick, step = market.symbol, market.tick_size, market.step_size
-    half = tick * half_spread_ticks
-    width = half * 2
-    quarter = interval_ms // 4
-    trade_no = 0
+    ticks = CandleTicks(spec, interval_ms=interval_ms, half_spread_ticks=half_spread_ticks, quote_size=quote_size)
     for candle in candles:
-        if candle.close >= candle.open:
-            path = (candle.open, candle.low, candle.high, candle.close)
-        else:
-            path = (candle.open, candle.high, candle.low, candle.close)
-        size = quote_size if quote_size is not None else max(quantize_down(candle.volume, step), step)
-        printed = max(quantize_down(candle.volume / 3, step), step)
-        previous = None
-        for k, price in enumerate(path):
-            ts = candle.ts + k * quarter
-            bid = quantize_down(price, tick) - half
-            if bid <= 0:
-                bid = tick
-            yield Quote(symbol, bid, size, bid + width, size, ts)
-            if previous is not None:
-                trade_no += 1
-                yield Trade(symbol, str(trade_no), price, printed, Side.BUY if price > previous else Side.SELL, ts)
-            previous = price
+        yield from ticks.events(candle)
+
+
+def dataset_from_candles(candles: Callable[[], Iterable[Candle]], spec: MarketSpec, *, interval_ms: int, start_ms: int,
+                   end_ms: int, description: dict[str, Any]) -> DataSet:
+    """A one-market :class:`DataSet` of candles: its ``events()`` are the tick path and it keeps the
+    candles themselves for the backtest's candle resolution."""
+    def source() -> Iterator[MarketEvent]:
+        return candles_to_events(candles(), spec, interval_ms=interval_ms)
+
+    def bars() -> Iterator[Candle]:
+        return iter(candles())
+
+    return DataSet({spec.market.symbol: spec}, source, start_ms, end_ms, description, candles=bars,
+                   interval_ms=interval_ms)
 
 
 # ---- public trades -------------------------------------------------------------------------------
@@ -456,10 +527,11 @@ def load_dataset(path: str | Path, *, market: str = "BTC-USD-PERP", kind: str = 
         candles = load_candles(p, interval_ms=interval_ms, allow_gaps=allow_gaps)
         interval = interval_ms or candle_interval(candles)
         spec = market_spec(market, candles[0].open, tick=tick, step=step)
-        return DataSet({market: spec}, lambda: candles_to_events(candles, spec, interval_ms=interval),
-                       candles[0].ts, candles[-1].ts + interval,
-                       {"kind": "candles", "path": str(p), "market": market, "candles": len(candles),
-                        "interval_ms": interval, "sha256": file_sha256(p)})
+        return dataset_from_candles(lambda: candles, spec, interval_ms=interval, start_ms=candles[0].ts,
+                              end_ms=candles[-1].ts + interval,
+                              description={"kind": "candles", "path": str(p), "market": market,
+                                           "candles": len(candles), "interval_ms": interval,
+                                           "sha256": file_sha256(p)})
     if kind == "trades":
         trades = load_trades(p, market)
         spec = market_spec(market, trades[0].price, tick=tick, step=step)

@@ -106,7 +106,10 @@ class BacktestVenue(PaperExchange):
         acct = self._account_state
         if acct.open_orders:
             return False
-        return not any(p.size for p in acct.positions.values())
+        for position in acct.positions.values():
+            if position.size:
+                return False
+        return True
 
     def on_market_event(self, event: Event) -> None:
         """Mirror one event (now, or deferred while idle), then queue it for the bot."""
