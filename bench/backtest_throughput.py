@@ -4,7 +4,8 @@ engine) over synthetic data in virtual time.
 Method: two years of seeded 1-minute candles (1,051,200; each becomes 4 quotes + 3 trades, see
 replay/data.py) and >= 5 million seeded ticks (one quote per tick, a random walk), each run once
 through BacktestRunner on the fast path, timed with perf_counter around the run (data generation is
-lazy and included, as in a real backtest reading a file). Peak memory is the process's max RSS
+lazy and included, as in a real backtest reading a file). The candles are also run at
+``resolution="candle"`` (one strategy event per candle; see replay/backtest.py). Peak memory is the process's max RSS
 (resource.getrusage) after each run. A small sample is also run on the reference path (every event
 through the venue queue and Bot.process_pending) to state the fast/reference ratio measured in the
 same process. Numbers depend on the machine; the script prints Python version and CPU count.
@@ -88,6 +89,8 @@ def main() -> None:
     print(json.dumps({"fast_over_reference": round(ref["wall_s"] / max(fast["wall_s"], 1e-9), 2),  # type: ignore[operator]
                       "same_fingerprint": fast["fingerprint"] == ref["fingerprint"]}))
     candles = run("two years of 1m candles", candle_data(args.candles), args.candles, "candles", CONFIG)
+    run("two years of 1m candles, resolution=candle", candle_data(args.candles), args.candles, "candles",
+        replace(CONFIG, resolution="candle"))
     ticks = run("ticks", tick_data(args.ticks), args.ticks, "ticks", CONFIG)
     goals = {"candles_per_s": (candles["candles_per_s"], 500_000), "ticks_per_s": (ticks["ticks_per_s"], 200_000)}
     for key, (got, goal) in goals.items():

@@ -24,6 +24,16 @@ How it runs (assumptions, stated once):
   rates, otherwise the book's premium over the mark (≈ 0 for candle data).
 * At the end of the data, open positions are closed at market (exit reason MANUAL).
 
+``resolution="candle"`` (CLI ``--resolution candle``; candle data only) is a cheaper approximation
+with its own pinned fingerprint; the tick path above stays the reference. Per candle the bot and the
+strategy get one quote, the close (the tick path's last quote, at ``t+3T/4``), so indicators advance
+once per candle, not four times (periods count candles). The candle's open and extremes (the tick
+path's first three quotes) are applied to the engine only while the bot has an order or a position
+there, so stops, take-profits and resting orders still trigger on the high and low at the tick
+path's times; the bot's own price-driven exits and timers see them only through the engine's events.
+No trades are published (for 1-minute candles the 5 s flow window of the default scalper is empty at
+every quote of the tick path as well). Entries happen at closes only.
+
 The fingerprint is the sha256 of every closed trade's canonical fields, one line per trade
 (:func:`trade_fingerprint`): equal fingerprints mean identical trades.
 """

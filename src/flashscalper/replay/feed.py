@@ -106,7 +106,7 @@ class BacktestVenue(PaperExchange):
         acct = self._account_state
         if acct.open_orders:
             return False
-        for position in acct.positions.values():
+        for position in acct.positions.values():  # noqa: SIM110 - a loop beats all() + genexpr here
             if position.size:
                 return False
         return True
