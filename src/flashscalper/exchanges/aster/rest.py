@@ -1,6 +1,6 @@
 """Async Aster REST client on aiohttp (protocol/aster.md §2–§10), in domain types, both auth dialects.
 
-Retry rule (the same as the Paradex client's):
+Retry rule (the policy shared with the Paradex client, :mod:`flashscalper.exchanges.retry`):
 * GET and DELETE are idempotent: network errors, timeouts and 5xx are retried with full-jitter backoff,
   up to ``max_retries`` times.
 * ``POST /order`` is resent after an unclear outcome only when it carries a client id, and only after
@@ -16,8 +16,6 @@ Every resend is signed afresh (new timestamp / nonce). Keys and secrets never ap
 
 from __future__ import annotations
 
-import asyncio
-import logging
 import random
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -59,8 +57,7 @@ from flashscalper.exchanges.aster.auth import (
     encode_params,
 )
 from flashscalper.exchanges.aster.errors import error_from_response
-
-log = logging.getLogger(__name__)
+from flashscalper.exchanges.retry import TRANSPORT_ERRORS, RetryPolicy, create_once, idempotent
 
 NONE, USER_STREAM, SIGNED = "NONE", "USER_STREAM", "SIGNED"
 _CLOCK_CODES = frozenset({-1021, -4225})
@@ -132,11 +129,9 @@ class AsterRestClient:
         self.v3 = isinstance(self._signer, AgentSigner)
         self._session = session
         self._owns_session = session is None
-        self._max_retries = max_retries
         self._timeout = aiohttp.ClientTimeout(total=timeout_s)
-        self._backoff_base, self._backoff_cap = backoff_base_s, backoff_cap_s
-        self._rl_max = rate_limit_max_wait_s
-        self._rng = rng or random.Random()
+        self._retry = RetryPolicy(max_retries, backoff_base_s, backoff_cap_s, rate_limit_max_wait_s,
+                                  rng=rng or random.Random())
         self._markets: dict[str, Market] = {}
         self.used_weight = 0  # the last X-MBX-USED-WEIGHT-1M seen
         self.time_syncs = 0
@@ -172,25 +167,19 @@ class AsterRestClient:
                                          timeout=self._timeout) as resp:
             return resp.status, resp.headers, await resp.read()
 
-    async def _backoff(self, attempt: int) -> None:
-        await asyncio.sleep(self._rng.uniform(0, min(self._backoff_cap, self._backoff_base * 2**attempt)))
-
     async def call(self, method: str, path: str, params: Mapping[str, Any] | None = None, *,
                    security: str = NONE, retry: bool | None = None) -> Any:
         """One logical request: signing, retries, rate-limit waits, clock resync and error mapping."""
-        retry = method in ("GET", "DELETE") if retry is None else retry
         where = f"{method} {path}"
-        attempt, resynced = 0, False
+        attempts = self._retry.attempts(where, retry=idempotent(method) if retry is None else retry)
+        resynced = False
         while True:
             req = self._build(method, path, params or {}, security)
             try:
                 status, headers, raw = await self._send(req)
-            except (aiohttp.ClientError, TimeoutError) as exc:
-                if retry and attempt < self._max_retries:
-                    await self._backoff(attempt)
-                    attempt += 1
-                    continue
-                raise ExchangeUnavailable(f"{where}: {type(exc).__name__} after {attempt + 1} attempt(s)") from exc
+            except TRANSPORT_ERRORS as exc:
+                await attempts.network_error(exc)
+                continue
             weight = headers.get("X-MBX-USED-WEIGHT-1M")
             if weight and weight.isdigit():
                 self.used_weight = int(weight)
@@ -202,19 +191,14 @@ class AsterRestClient:
                     raise MalformedMessage(f"{where}: answer is not JSON ({len(raw)} bytes)", status=status) from None
             code = getattr(error, "aster_code", None)
             if isinstance(error, RateLimited):
-                if attempt < self._max_retries and error.retry_after <= self._rl_max:
-                    log.debug("%s: rate limited (HTTP %d), waiting %.1fs", where, status, error.retry_after)
-                    await asyncio.sleep(error.retry_after)
-                    attempt += 1
+                if await attempts.wait_rate_limit(error.retry_after):  # a longer ban is not waited out
                     continue
                 raise error
             if code in _CLOCK_CODES and not resynced:
                 resynced = True
                 await self.sync_time()
                 continue
-            if isinstance(error, ExchangeUnavailable) and retry and attempt < self._max_retries:
-                await self._backoff(attempt)
-                attempt += 1
+            if isinstance(error, ExchangeUnavailable) and await attempts.backoff(f"HTTP {status}"):
                 continue
             raise error
 
@@ -314,26 +298,14 @@ class AsterRestClient:
             # trigger on the mark like every other venue (Aster's default, the last trade, lets one thin
             # print fire a stop-loss); the exit logic above reasons in mark prices
             params["workingType"] = "MARK_PRICE"
-        budget = self._max_retries if request.client_id else 0
-        attempt = 0
-        while True:
-            try:
-                payload = await self.call("POST", self.path("order"), params, security=SIGNED, retry=False)
-                return self._map("order", m.order_from_json, payload)
-            except ExchangeUnavailable:
-                if attempt >= budget:
-                    raise
-                await self._backoff(attempt)
-                attempt += 1
-                landed = await self._find(request.market, request.client_id)
-                if landed is not None:
-                    return landed
-            except ExchangeError as exc:
-                if attempt > 0 and getattr(exc, "aster_code", None) == -4116:  # our first attempt landed
-                    landed = await self._find(request.market, request.client_id)
-                    if landed is not None:
-                        return landed
-                raise
+        cid = request.client_id
+        find = (lambda: self._find(request.market, cid)) if cid else None
+        return await create_once(self._retry, lambda: self._post_order(params), find,
+                                 is_duplicate=_duplicate_client_id)
+
+    async def _post_order(self, params: Mapping[str, Any]) -> Order:
+        payload = await self.call("POST", self.path("order"), params, security=SIGNED, retry=False)
+        return self._map("order", m.order_from_json, payload)
 
     async def _find(self, symbol: str, client_id: str) -> Order | None:
         try:
@@ -382,3 +354,8 @@ def leverage_int(value: Decimal) -> int:
         raise InvalidOrder(f"leverage {value} must be a whole number in 1..125; nearest valid: "
                            f"{min(max(round(value), 1), 125)}", rule="leverage")
     return int(value)
+
+
+def _duplicate_client_id(exc: ExchangeError) -> bool:
+    """-4116: the client order id is already used, i.e. an earlier attempt of this order landed."""
+    return getattr(exc, "aster_code", None) == -4116

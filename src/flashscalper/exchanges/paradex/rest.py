@@ -1,6 +1,6 @@
 """Async Paradex REST client on aiohttp (protocol/paradex.md §2–§5), speaking domain types.
 
-Retry rule (why each request may or may not be resent):
+Retry rule (why each request may or may not be resent; the policy is :mod:`flashscalper.exchanges.retry`):
 * GET and DELETE (reads and cancels) are idempotent: network errors, timeouts and 5xx are retried with
   full-jitter exponential backoff, up to ``max_retries`` times.
 * ``POST /orders`` is retried only when the request carries a ``client_id``. Before each resend the client
@@ -12,85 +12,45 @@ Retry rule (why each request may or may not be resent):
   resent; after ``max_retries`` it raises ``RateLimited(retry_after)``.
 * One 401 on a private call drops the cached JWT, authenticates again and resends once.
 
+Transport (sending, retries, error mapping, latency) is in :mod:`.http`; onboarding and the JWT in :mod:`.auth`.
 The JWT and keys are never logged or put into error messages.
 """
 
 from __future__ import annotations
 
 import asyncio
-import logging
 import random
 import secrets
-import time
-from collections import deque
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from decimal import Decimal
-from statistics import median
-from typing import Any, TypeVar
+from typing import Any
 from urllib.parse import quote
 
 import aiohttp
-import jwt
-import orjson
 
 from flashscalper.clock import Clock, WallClock
 from flashscalper.domain import (
     Balance,
-    BookUpdate,
     Fill,
     FundingPayment,
-    Market,
-    MarkPrice,
     Order,
     OrderRequest,
     OrderType,
     Position,
-    Quote,
     Side,
     TimeInForce,
-    Trade,
 )
-from flashscalper.errors import (
-    AuthFailed,
-    ExchangeError,
-    ExchangeUnavailable,
-    InvalidOrder,
-    MalformedMessage,
-    OrderNotFound,
-    OrderRejected,
-    RateLimited,
-)
+from flashscalper.errors import ExchangeError, InvalidOrder, OrderNotFound, OrderRejected
 from flashscalper.exchanges.paradex import mapping as m
+from flashscalper.exchanges.paradex.auth import ParadexAuth
+from flashscalper.exchanges.paradex.http import LatencyStats, ParadexHttp, error_for, map_answer, map_results
 from flashscalper.exchanges.paradex.keys import ParadexIdentity
-from flashscalper.exchanges.paradex.signing import ParadexSigner
+from flashscalper.exchanges.paradex.market_data import ParadexMarketData
 from flashscalper.exchanges.paradex.validation import validate_order
+from flashscalper.exchanges.retry import RetryPolicy, create_once
 
-log = logging.getLogger(__name__)
-T = TypeVar("T")
-
-AUTH_CODES = frozenset({
-    "INVALID_TOKEN", "UNAUTHORIZED_ERROR", "NOT_ONBOARDED", "ACCOUNT_NOT_FOUND", "PUBLIC_KEY_INVALID",
-    "INVALID_STARKNET_SIGNATURE", "STARKNET_SIGNATURE_VERIFICATION_FAILED", "INVALID_STARKNET_ADDRESS",
-    "INVALID_SUBKEY", "INVALID_SIGNATURE_EXPIRATION",
-})
-NOT_FOUND_CODES = frozenset({
-    "NOT_FOUND", "ORDER_ID_NOT_FOUND", "CLIENT_ORDER_ID_NOT_FOUND", "ORDER_IS_CLOSED", "ORDER_IS_NOT_OPEN",
-    "ALGO_ID_NOT_FOUND",
-})
-UNAVAILABLE_CODES = frozenset({"INTERNAL_ERROR", "SERVICE_UNAVAILABLE"})
-JWT_REFRESH_MARGIN_S = 60
-JWT_DEFAULT_LIFETIME_S = 300  # the documented lifetime, used only if a token carries no exp
-
-
-@dataclass(frozen=True, slots=True)
-class LatencyStats:
-    """Round-trip times of one endpoint over its last samples (ms)."""
-
-    count: int
-    mean_ms: float
-    p50_ms: float
-    max_ms: float
+__all__ = ["LatencyStats", "ParadexRestClient", "error_for", "new_client_id"]
 
 
 def new_client_id() -> str:
@@ -98,25 +58,7 @@ def new_client_id() -> str:
     return "fs" + secrets.token_hex(12)
 
 
-def error_for(status: int, payload: Any, where: str, *, order_endpoint: bool) -> ExchangeError:
-    """Map an HTTP error answer ``{"error","message","data"}`` to a typed error."""
-    code, message = "", ""
-    if isinstance(payload, Mapping):
-        code = str(payload.get("error") or "")
-        message = str(payload.get("message") or "")[:200]
-    text = f"{where}: HTTP {status}" + (f" {code}" if code else "") + (f": {message}" if message else "")
-    if status == 401 or code in AUTH_CODES or "missing or malformed jwt" in message.lower():
-        return AuthFailed(text, code=code, status=status)
-    if status >= 500 or code in UNAVAILABLE_CODES:
-        return ExchangeUnavailable(text, code=code, status=status)
-    if order_endpoint and (status == 404 or code in NOT_FOUND_CODES):
-        return OrderNotFound(text, code=code, status=status)
-    if order_endpoint and status in (400, 403, 409, 422):
-        return OrderRejected(text, reason=code or f"HTTP_{status}", status=status)
-    return ExchangeError(text, code=code, status=status)
-
-
-class ParadexRestClient:
+class ParadexRestClient(ParadexMarketData):
     """Paradex REST in domain types: market data, onboarding/auth with a cached JWT, account and orders.
 
     ``identity`` is None for a public-only client. ``chain_id`` (``starknet_chain_id``) is read from
@@ -142,34 +84,22 @@ class ParadexRestClient:
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
         rng: random.Random | None = None,
     ) -> None:
-        self._base = base_url.rstrip("/")
-        self._identity = identity
-        self._chain_id = chain_id
         self._clock: Clock = clock or WallClock()
-        self._session = session
-        self._owns_session = session is None
-        self._max_retries = max_retries
-        self._timeout = aiohttp.ClientTimeout(total=timeout_s)
-        self._backoff_base = backoff_base_s
-        self._backoff_cap = backoff_cap_s
-        self._rl_default = rate_limit_default_wait_s
-        self._rl_max = rate_limit_max_wait_s
-        self._auth_ttl = auth_signature_ttl_s
-        self._auto_onboard = auto_onboard
-        self._sleep = sleep
-        self._rng = rng or random.Random()
-        self._signer: ParadexSigner | None = None
-        self._jwt: str | None = None
-        self._jwt_exp_s = 0
-        self._auth_lock = asyncio.Lock()
-        self._signer_lock = asyncio.Lock()
-        self._markets: dict[str, Market] = {}
-        self._latency: dict[str, deque[float]] = {}
-        self.auth_count = 0  # successful /auth calls (observability)
+        self._retry = RetryPolicy(max_retries, backoff_base_s, backoff_cap_s, rate_limit_max_wait_s, sleep=sleep,
+                                  rng=rng or random.Random())
+        http = ParadexHttp(base_url, clock=self._clock, policy=self._retry, session=session,
+                           timeout_s=timeout_s, rate_limit_default_wait_s=rate_limit_default_wait_s)
+        super().__init__(http, ParadexAuth(http, identity, clock=self._clock, chain_id=chain_id,
+                                           auth_signature_ttl_s=auth_signature_ttl_s, auto_onboard=auto_onboard))
 
     @property
     def identity(self) -> ParadexIdentity | None:
-        return self._identity
+        return self._auth.identity
+
+    @property
+    def auth_count(self) -> int:
+        """Successful ``/auth`` calls so far (observability)."""
+        return self._auth.auth_count
 
     async def __aenter__(self) -> ParadexRestClient:
         return self
@@ -179,311 +109,51 @@ class ParadexRestClient:
 
     async def close(self) -> None:
         """Close the HTTP session if this client created it."""
-        if self._owns_session and self._session is not None:
-            await self._session.close()
-            self._session = None
-
-    # ------------------------------------------------------------------------------------ transport
-
-    def _now_s(self) -> int:
-        return self._clock.time_ms() // 1000
+        await self._http.close()
 
     def latency_stats(self) -> dict[str, LatencyStats]:
         """Per endpoint ("GET /markets", "POST /orders", …): count, mean, median and max over the last 256."""
-        out = {}
-        for name, samples in self._latency.items():
-            values = list(samples)
-            out[name] = LatencyStats(len(values), sum(values) / len(values), median(values), max(values))
-        return out
-
-    async def _send(
-        self, method: str, path: str, params: Mapping[str, Any] | None, body: Any, headers: dict[str, str], label: str
-    ) -> tuple[int, Mapping[str, str], bytes]:
-        if self._session is None:
-            self._session = aiohttp.ClientSession()
-        query = {k: str(v) for k, v in (params or {}).items() if v is not None}
-        data = None
-        if body is not None:
-            data = orjson.dumps(body)
-            headers["Content-Type"] = "application/json"
-        headers["Accept"] = "application/json"
-        started = time.perf_counter()
-        async with self._session.request(
-            method, self._base + path, params=query, data=data, headers=headers, timeout=self._timeout
-        ) as resp:
-            raw = await resp.read()
-            status, resp_headers = resp.status, resp.headers
-        self._latency.setdefault(label, deque(maxlen=256)).append((time.perf_counter() - started) * 1000)
-        return status, resp_headers, raw
-
-    def _rate_limit_wait(self, headers: Mapping[str, str]) -> float:
-        reset = headers.get("x-ratelimit-reset")
-        try:
-            value = float(reset) if reset is not None else None
-        except ValueError:
-            value = None
-        if value is None:
-            return self._rl_default
-        # Documented as unix seconds; a small number can only be "seconds from now".
-        wait = value - self._clock.time_ms() / 1000 if value > 1e9 else value
-        return min(max(wait, 0.0), self._rl_max)
-
-    async def _backoff(self, attempt: int) -> None:
-        await self._sleep(self._rng.uniform(0, min(self._backoff_cap, self._backoff_base * 2**attempt)))
-
-    async def _call(
-        self,
-        method: str,
-        path: str,
-        *,
-        label: str | None = None,
-        params: Mapping[str, Any] | None = None,
-        body: Any = None,
-        headers: Mapping[str, str] | None = None,
-        private: bool = False,
-        retry: bool = True,
-        order_endpoint: bool = False,
-        expect_body: bool = True,
-    ) -> Any:
-        """One logical request with retries, rate-limit waits, one re-auth on 401 and error mapping."""
-        label = label or f"{method} {path}"
-        where = f"{method} {path}"
-        attempt, reauthed = 0, False
-        while True:
-            hdrs = dict(headers or {})
-            if private:
-                hdrs["Authorization"] = "Bearer " + await self._token()
-            try:
-                status, resp_headers, raw = await self._send(method, path, params, body, hdrs, label)
-            except (aiohttp.ClientError, TimeoutError) as exc:
-                if retry and attempt < self._max_retries:
-                    log.debug("%s: %s, retry %d", where, type(exc).__name__, attempt + 1)
-                    await self._backoff(attempt)
-                    attempt += 1
-                    continue
-                raise ExchangeUnavailable(f"{where}: {type(exc).__name__} after {attempt + 1} attempt(s)") from exc
-            if status == 429:
-                wait = self._rate_limit_wait(resp_headers)
-                if attempt < self._max_retries:
-                    log.debug("%s: rate limited, waiting %.2fs", where, wait)
-                    await self._sleep(wait)
-                    attempt += 1
-                    continue
-                raise RateLimited(f"{where}: rate limited; retry after {wait:.1f}s", retry_after=wait)
-            if status >= 500 and retry and attempt < self._max_retries:
-                log.debug("%s: HTTP %d, retry %d", where, status, attempt + 1)
-                await self._backoff(attempt)
-                attempt += 1
-                continue
-            if status == 401 and private and not reauthed:
-                self._jwt = None  # the server no longer accepts it: get a new one and resend once
-                reauthed = True
-                continue
-            if status >= 400:
-                payload = _loads_or_none(raw)
-                raise error_for(status, payload, where, order_endpoint=order_endpoint)
-            if not expect_body:
-                return None
-            try:
-                return orjson.loads(raw)
-            except orjson.JSONDecodeError:
-                raise MalformedMessage(f"{where}: answer is not JSON ({len(raw)} bytes)", status=status) from None
-
-    @staticmethod
-    def _map(where: str, mapper: Callable[[Any], T], payload: Any) -> T:
-        try:
-            return mapper(payload)
-        except MalformedMessage as exc:
-            raise MalformedMessage(f"{where}: {exc}") from None
-
-    def _map_results(self, where: str, mapper: Callable[[Any], T], payload: Any) -> list[T]:
-        rows = self._map(where, lambda p: m.results(p, "response"), payload)
-        return [self._map(where, mapper, row) for row in rows]
-
-    async def _paged(
-        self, path: str, params: Mapping[str, Any], mapper: Callable[[Any], T], *, private: bool, max_pages: int
-    ) -> list[T]:
-        """Follow ``next`` cursors for up to ``max_pages`` pages."""
-        out: list[T] = []
-        cursor: str | None = None
-        for _ in range(max_pages):
-            query = dict(params)
-            if cursor:
-                query["cursor"] = cursor
-            payload = await self._call("GET", path, params=query, private=private)
-            out.extend(self._map_results(f"GET {path}", mapper, payload))
-            cursor = payload.get("next") if isinstance(payload, Mapping) else None
-            if not cursor:
-                break
-        return out
-
-    # -------------------------------------------------------------------------------- public data
-
-    async def system_config(self) -> m.SystemConfig:
-        """``GET /system/config`` (chain ids and account class hashes)."""
-        return self._map("GET /system/config", m.system_config_from, await self._call("GET", "/system/config"))
-
-    async def system_time(self) -> int:
-        """Server time in ms."""
-        payload = await self._call("GET", "/system/time")
-        return self._map("GET /system/time", lambda p: m.req_int(m.require_obj(p, "time"), "server_time"), payload)
-
-    async def markets(self) -> dict[str, Market]:
-        """All markets by symbol (also refreshes the cache used by order validation)."""
-        payload = await self._call("GET", "/markets")
-        found = {mk.symbol: mk for mk in self._map_results("GET /markets", m.market_from, payload)}
-        self._markets.update(found)
-        return found
-
-    async def market(self, symbol: str) -> Market:
-        """One market's rules, from the cache or ``/markets``."""
-        if symbol not in self._markets:
-            await self.markets()
-        if symbol not in self._markets:
-            raise ExchangeError(f"market {symbol} is not listed on Paradex", code="MARKET_NOT_FOUND")
-        return self._markets[symbol]
-
-    async def markets_summary(self, market: str = "ALL") -> list[MarkPrice]:
-        payload = await self._call("GET", "/markets/summary", params={"market": market})
-        return self._map_results("GET /markets/summary", m.mark_price_from, payload)
-
-    async def orderbook(self, market: str, depth: int | None = None) -> BookUpdate:
-        path = f"/orderbook/{market}"
-        payload = await self._call("GET", path, label="GET /orderbook/{market}", params={"depth": depth})
-        return self._map(f"GET {path}", m.book_from, payload)
-
-    async def bbo(self, market: str) -> Quote:
-        path = f"/bbo/{market}"
-        return self._map(f"GET {path}", m.quote_from, await self._call("GET", path, label="GET /bbo/{market}"))
-
-    async def trades(self, market: str, page_size: int = 100) -> list[Trade]:
-        """The latest public trades (one page)."""
-        payload = await self._call("GET", "/trades", params={"market": market, "page_size": page_size})
-        return self._map_results("GET /trades", m.trade_from, payload)
-
-    async def funding_data(
-        self, market: str, *, start_at: int | None = None, end_at: int | None = None, page_size: int = 100,
-        max_pages: int = 1,
-    ) -> list[m.FundingObservation]:
-        params = {"market": market, "start_at": start_at, "end_at": end_at, "page_size": page_size}
-        return await self._paged("/funding/data", params, m.funding_observation_from, private=False,
-                                 max_pages=max_pages)
+        return self._http.latency_stats()
 
     # ---------------------------------------------------------------------------- onboarding & auth
 
-    def _require_identity(self) -> ParadexIdentity:
-        if self._identity is None:
-            raise AuthFailed(
-                "this Paradex client has no credentials; set PARADEX_PRIVATE_KEY or PARADEX_L2_PRIVATE_KEY"
-            )
-        return self._identity
-
-    async def _signer_get(self) -> ParadexSigner:
-        identity = self._require_identity()
-        async with self._signer_lock:
-            if self._signer is None:
-                if self._chain_id is None:
-                    self._chain_id = (await self.system_config()).starknet_chain_id
-                self._signer = ParadexSigner(self._chain_id, identity.account_address, identity.l2_private_key)
-        return self._signer
-
     async def onboarding_status(self) -> m.OnboardingStatus:
         """``GET /onboarding``: does the venue know this Starknet key?"""
-        identity = self._require_identity()
-        params = {"account_signer_type": "starknet", "public_key": identity.public_key_hex}
-        return self._map("GET /onboarding", m.onboarding_from, await self._call("GET", "/onboarding", params=params))
+        return await self._auth.onboarding_status()
 
     async def onboard(self) -> None:
         """``POST /onboarding`` (idempotent): register the account once, signed with the L2 key."""
-        identity = self._require_identity()
-        if identity.l1_address is None:
-            raise AuthFailed(
-                "the Paradex account is not onboarded and no Ethereum address is known; onboard it once "
-                "in the Paradex app, or configure PARADEX_PRIVATE_KEY (the L1 key)", code="NOT_ONBOARDED"
-            )
-        signer = await self._signer_get()
-        headers = {
-            "PARADEX-ETHEREUM-ACCOUNT": identity.l1_address,
-            "PARADEX-STARKNET-ACCOUNT": identity.address_hex,
-            "PARADEX-STARKNET-SIGNATURE": signer.sign_onboarding(),
-        }
-        await self._call("POST", "/onboarding", body={"public_key": identity.public_key_hex}, headers=headers,
-                         expect_body=False)
-
-    async def _post_auth(self) -> str:
-        identity = self._require_identity()
-        signer = await self._signer_get()
-        now = self._now_s()
-        expiration = now + self._auth_ttl
-        headers = {
-            "PARADEX-STARKNET-ACCOUNT": identity.address_hex,
-            "PARADEX-STARKNET-SIGNATURE": signer.sign_auth(now, expiration),
-            "PARADEX-TIMESTAMP": str(now),
-            "PARADEX-SIGNATURE-EXPIRATION": str(expiration),
-        }
-        try:
-            payload = await self._call("POST", "/auth", headers=headers)
-        except ExchangeError as exc:
-            if isinstance(exc, ExchangeUnavailable | RateLimited | AuthFailed):
-                raise
-            raise AuthFailed(str(exc), code=exc.code, status=exc.status) from None
-        return self._map("POST /auth", lambda p: m.req_str(m.require_obj(p, "auth"), "jwt_token"), payload)
+        await self._auth.onboard()
 
     async def authenticate(self) -> None:
         """Get a fresh JWT now, onboarding first when the venue says NOT_ONBOARDED."""
-        try:
-            token = await self._post_auth()
-        except AuthFailed as exc:
-            if exc.code != "NOT_ONBOARDED" or not self._auto_onboard:
-                raise
-            log.info("Paradex account not onboarded yet: onboarding")
-            await self.onboard()
-            token = await self._post_auth()
-        try:
-            claims = jwt.decode(token, options={"verify_signature": False})
-        except jwt.PyJWTError:
-            raise MalformedMessage("POST /auth: jwt_token is not a JWT") from None
-        exp = claims.get("exp")
-        self._jwt_exp_s = int(exp) if isinstance(exp, int | float) else self._now_s() + JWT_DEFAULT_LIFETIME_S
-        self._jwt = token
-        self.auth_count += 1
-
-    def _jwt_fresh(self) -> bool:
-        return self._jwt is not None and self._jwt_exp_s - self._now_s() > JWT_REFRESH_MARGIN_S
-
-    async def _token(self) -> str:
-        if not self._jwt_fresh():
-            async with self._auth_lock:
-                if not self._jwt_fresh():  # another task may have refreshed while we waited
-                    await self.authenticate()
-        assert self._jwt is not None
-        return self._jwt
+        await self._auth.authenticate()
 
     # ------------------------------------------------------------------------------------- account
 
     async def jwt(self) -> str:
         """The current JWT, refreshed first when it is near expiry (the WebSocket authenticates with it)."""
-        return await self._token()
+        return await self._auth.token()
 
     async def account(self) -> Mapping[str, Any]:
         """``GET /account``: the raw account summary object (margin figures as decimal strings)."""
-        return self._map("GET /account", lambda p: m.require_obj(p, "account"),
+        return map_answer("GET /account", lambda p: m.require_obj(p, "account"),
                          await self._call("GET", "/account", private=True))
 
     async def token_balances(self) -> dict[str, Decimal]:
         """``GET /balance``: {token: size}."""
-        return self._map("GET /balance", m.token_balances_from, await self._call("GET", "/balance", private=True))
+        return map_answer("GET /balance", m.token_balances_from, await self._call("GET", "/balance", private=True))
 
     async def balance(self) -> Balance:
         """Collateral view from ``/account`` and ``/balance`` read concurrently."""
         account, tokens = await asyncio.gather(self.account(), self.token_balances())
-        return self._map("GET /account", lambda a: m.balance_from(a, tokens), account)
+        return map_answer("GET /account", lambda a: m.balance_from(a, tokens), account)
 
     async def positions(self, *, include_closed: bool = False) -> list[Position]:
         payload = await self._call("GET", "/positions", private=True)
-        rows = self._map("GET /positions", lambda p: m.results(p, "response"), payload)
+        rows = map_answer("GET /positions", lambda p: m.results(p, "response"), payload)
         keep = [r for r in rows if include_closed or not (isinstance(r, Mapping) and r.get("status") == "CLOSED")]
-        return [self._map("GET /positions", m.position_from, r) for r in keep]
+        return [map_answer("GET /positions", m.position_from, r) for r in keep]
 
     async def open_positions_marked(self) -> list[Position]:
         """Open positions with their mark price, which Paradex's position object lacks (it comes from the
@@ -546,33 +216,21 @@ class ParadexRestClient:
         if validate:
             validate_order(request, await self.market(request.market), mark_price=mark_price,
                            position_size=position_size)
-        signer = await self._signer_get()
-        budget = self._max_retries if request.client_id else 0
-        attempt = 0
-        while True:
-            ts = self._clock.time_ms()
+        signer = await self._auth.signer()
+
+        async def send() -> Order:
+            ts = self._clock.time_ms()  # every resend is signed afresh
             signature = signer.sign_order(request.market, request.side.value, m.venue_order_type(request),
                                           request.size, m.signed_price(request), ts)
             body = m.order_body(request, signature=signature, signature_timestamp_ms=ts,
                                 recv_window_ms=recv_window_ms, stp=stp)
-            try:
-                payload = await self._call("POST", "/orders", body=body, private=True, retry=False,
-                                           order_endpoint=True)
-                return self._map("POST /orders", m.order_from, payload)
-            except ExchangeUnavailable:
-                if attempt >= budget:
-                    raise
-                await self._backoff(attempt)
-                attempt += 1
-                landed = await self._find_by_client_id(request.client_id, request.market)
-                if landed is not None:
-                    return landed
-            except OrderRejected as exc:
-                if attempt > 0 and exc.reason == "DUPLICATED_CLIENT_ID":
-                    landed = await self._find_by_client_id(request.client_id, request.market)
-                    if landed is not None:
-                        return landed
-                raise
+            payload = await self._call("POST", "/orders", body=body, private=True, retry=False,
+                                       order_endpoint=True)
+            return map_answer("POST /orders", m.order_from, payload)
+
+        cid = request.client_id
+        find = (lambda: self._find_by_client_id(cid, request.market)) if cid else None
+        return await create_once(self._retry, send, find, is_duplicate=_duplicate_client_id)
 
     async def market_order(
         self, market: str, side: Side, size: Decimal, *, reduce_only: bool = False, client_id: str | None = None,
@@ -621,7 +279,7 @@ class ParadexRestClient:
         """``PUT /orders/{id}`` with new size/price (side and type must stay the same). Never resent."""
         if validate:
             validate_order(request, await self.market(request.market))
-        signer = await self._signer_get()
+        signer = await self._auth.signer()
         ts = self._clock.time_ms()
         venue_type = m.venue_order_type(request)
         price = m.signed_price(request)
@@ -636,7 +294,7 @@ class ParadexRestClient:
             body["trigger_price"] = m.dec_str(request.trigger_price)
         payload = await self._call("PUT", f"/orders/{order_id}", label="PUT /orders/{id}", body=body, private=True,
                                    retry=False, order_endpoint=True)
-        return self._map(f"PUT /orders/{order_id}", m.order_from, payload)
+        return map_answer(f"PUT /orders/{order_id}", m.order_from, payload)
 
     async def cancel_order(
         self, order_id: str | None = None, *, client_id: str | None = None, market: str | None = None
@@ -663,7 +321,7 @@ class ParadexRestClient:
 
     async def open_orders(self, market: str | None = None) -> list[Order]:
         payload = await self._call("GET", "/orders", params={"market": market}, private=True)
-        return self._map_results("GET /orders", m.order_from, payload)
+        return map_results("GET /orders", m.order_from, payload)
 
     async def orders_history(
         self, market: str | None = None, *, client_id: str | None = None, status: str | None = None,
@@ -684,7 +342,7 @@ class ParadexRestClient:
         try:
             payload = await self._call("GET", f"/orders/{order_id}", label="GET /orders/{id}", private=True,
                                        order_endpoint=True)
-            return self._map(f"GET /orders/{order_id}", m.order_from, payload)
+            return map_answer(f"GET /orders/{order_id}", m.order_from, payload)
         except OrderNotFound:
             pass
         history = await self.orders_history(market, client_id=client_id, max_pages=1 if client_id else history_pages)
@@ -698,7 +356,7 @@ class ParadexRestClient:
         try:
             payload = await self._call("GET", f"/orders/by_client_id/{quote(client_id, safe='')}",
                                        label="GET /orders/by_client_id/{cid}", private=True, order_endpoint=True)
-            return self._map("GET /orders/by_client_id", m.order_from, payload)
+            return map_answer("GET /orders/by_client_id", m.order_from, payload)
         except OrderNotFound:
             pass
         found = await self._find_by_client_id(client_id, market)
@@ -707,8 +365,6 @@ class ParadexRestClient:
         return found
 
 
-def _loads_or_none(raw: bytes) -> Any:
-    try:
-        return orjson.loads(raw) if raw else None
-    except orjson.JSONDecodeError:
-        return None
+def _duplicate_client_id(exc: ExchangeError) -> bool:
+    """Paradex refuses a resend whose first attempt is still open with DUPLICATED_CLIENT_ID."""
+    return isinstance(exc, OrderRejected) and exc.reason == "DUPLICATED_CLIENT_ID"
