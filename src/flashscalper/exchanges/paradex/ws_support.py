@@ -24,8 +24,9 @@ class WsConfig:
     # quiet; a private-only connection should raise it above the server's 55 s ping interval.
     stale_after_s: float = 30.0
     heartbeat_s: float | None = None  # optional client-side pings (aiohttp closes on a missing pong)
-    backoff_base_s: float = 0.5
-    backoff_cap_s: float = 30.0
+    # A scalper must be back fast: the first retry comes after 50–100 ms, then 0.1–0.2 s, 0.2–0.4 s, …
+    backoff_base_s: float = 0.1
+    backoff_cap_s: float = 10.0
     jwt_refresh_margin_s: float = 60.0  # refresh before connecting when fewer seconds remain (paradex-py: 60)
     cancel_on_disconnect: bool = False
     queue_size: int = 10_000
