@@ -506,9 +506,13 @@ class PositionManager:
         self.bus.publish(TradeClosed(trade, now))
 
     async def _cancel_leftovers(self, pos: ManagedPosition) -> None:
-        for leftover in (pos.stop, pos.take_profit):
-            if leftover is not None and _alive(leftover):
-                await self.executor.cancel(leftover)
+        leftovers = [t for t in (pos.stop, pos.take_profit) if t is not None and _alive(t)]
+        if self.workers.background and len(leftovers) > 1:
+            # one round trip, not two: the next entry of this market waits in line behind them
+            await asyncio.gather(*(self.executor.cancel(t) for t in leftovers))
+            return
+        for leftover in leftovers:  # virtual time: one after the other, as the venue's queue expects
+            await self.executor.cancel(leftover)
 
     def report(self, pos: ManagedPosition, ts: int) -> PositionReport:
         liq = pos.liquidation_price
