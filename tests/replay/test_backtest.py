@@ -9,7 +9,7 @@ from flashscalper.replay.backtest import BacktestConfig, BacktestRunner, trade_f
 from flashscalper.replay.data import DataSet
 
 # sha256 of the trades of the default scalper (min_confidence 0.3) on synthetic_candles(1500, seed=3)
-PINNED = "6c1e2376a74c3c4fa7f2d8ef3d7e847a6de2f8d53ed60010edfda828a44f9350"
+PINNED = "deba0c6ebcbccdcf09be81e0f9d438b9583fe15fa97b412af315ae9b48e08f90"
 
 
 def test_fingerprint_is_stable_across_runs_and_pinned(candles_data: DataSet, config: BacktestConfig) -> None:

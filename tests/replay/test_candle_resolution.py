@@ -15,7 +15,7 @@ from flashscalper.trading.bus import EventBus, OrderReport
 from flashscalper.trading.exits import ClosedTrade, ExitReason
 
 # sha256 of the trades of the default scalper (min_confidence 0.3) on synthetic_candles(1500, seed=3), candle mode
-PINNED_CANDLE = "d1db81e06daf47201e733023f859b4fbb9df1fb2f4c1b56c93a565fff67e7412"
+PINNED_CANDLE = "de87461ae4fe21fce4409c86c80f30622ae4b3f6e7acb6c40e84b001f5469420"
 T0 = 1_704_067_200_000
 SYMBOL = "TEST-USD-PERP"
 

@@ -68,3 +68,28 @@ async def test_resting_paper_limit_fills_when_venue_quotes_trade_through_it() ->
     assert filled.status is OrderStatus.FILLED
     assert filled.avg_fill_price == touch.bid - 50 * tick  # a resting order fills at its own price
     await paper.close()
+
+
+async def test_a_stop_triggered_by_the_venues_price_fills_against_the_new_touch() -> None:
+    # A data source with quotes but no mark feed (as candle and trade imports): the mark follows the mid.
+    clock = ManualClock()
+    paper = PaperExchange(LocalExchange(SimExchange(clock), "watcher", clock=clock), clock=clock)
+    await paper.connect()
+    tick = Decimal("0.1")
+    start = Decimal(95_000)
+    paper.on_market_event(Quote(BTC, start, Decimal(1), start + tick, Decimal(1), clock.time_ms()))
+    await paper.place_order(OrderRequest(BTC, Side.BUY, OrderType.MARKET, Decimal("0.001"), client_id="p-3"))
+    stop = await paper.place_order(OrderRequest(
+        BTC, Side.SELL, OrderType.STOP_MARKET, Decimal("0.001"), client_id="p-4",
+        trigger_price=start - 100 * tick, reduce_only=True,
+    ))
+    assert stop.status is OrderStatus.UNTRIGGERED
+    # The venue gaps down through the stop: the stop must fill against the venue's new bid, not expire
+    # against the empty book between the mirror's cancel and its re-quote.
+    gapped = Quote(BTC, start - 150 * tick, Decimal(1), start - 149 * tick, Decimal(1), clock.time_ms())
+    paper.on_market_event(gapped)
+    fired = await paper.get_order(BTC, order_id=stop.id)
+    assert fired.status is OrderStatus.FILLED
+    assert fired.avg_fill_price == gapped.bid
+    assert await paper.positions() == []
+    await paper.close()

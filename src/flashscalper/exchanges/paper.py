@@ -50,9 +50,13 @@ class PaperExchange(LocalExchange):
         self._collateral = collateral
         self._clock = clock
         self._pump: asyncio.Task[None] | None = None
+        self._init_mirror_state()
+        self._ready = False
+
+    def _init_mirror_state(self) -> None:
         self._quoted: dict[str, tuple[Decimal, Decimal, Decimal, Decimal]] = {}
         self._mark_fed: set[str] = set()  # markets whose venue publishes a mark price; others use the mid
-        self._ready = False
+        self._priced: set[str] = set()  # markets whose engine mark is a real price (not a placeholder)
 
     async def connect(self) -> None:
         """Read the venue's markets, build the local engine, and start mirroring its prices."""
@@ -64,6 +68,7 @@ class PaperExchange(LocalExchange):
         for symbol, market in markets.items():
             try:
                 mid = (await self.data_venue.quote(symbol)).mid
+                self._priced.add(symbol)
             except Exception:  # a market without a book yet still gets a spec; its mark comes later
                 mid = Decimal(1)
             margin = MarginParams(imf_base=market.imf_base, mmf_factor=market.mmf_factor)
@@ -105,6 +110,7 @@ class PaperExchange(LocalExchange):
                                      event.ts))
         elif isinstance(event, MarkPrice):
             self._mark_fed.add(event.market)
+            self._priced.add(event.market)
             self.engine.set_mark_price(event.market, event.mark)
             self.engine.tick()
         # Only public data and connection health pass through: the venue's private events are not ours.
@@ -117,9 +123,11 @@ class PaperExchange(LocalExchange):
             return
         self._quoted[quote.market] = key
         engine = self.engine
-        engine.cancel_all(MIRROR_ACCOUNT, quote.market)
-        if quote.market not in self._mark_fed:
+        if quote.market not in self._priced:
+            # first sight of this market: give it a real mark before quoting (orders are checked against it)
             engine.set_mark_price(quote.market, quote.mid)
+            self._priced.add(quote.market)
+        engine.cancel_all(MIRROR_ACCOUNT, quote.market)
         for side, price, size in ((Side.BUY, quote.bid, quote.bid_size), (Side.SELL, quote.ask, quote.ask_size)):
             if size <= 0:
                 continue
@@ -128,4 +136,8 @@ class PaperExchange(LocalExchange):
                 engine.submit_order(MIRROR_ACCOUNT, request)
             except OrderValidationError as exc:  # e.g. a venue size below the local step: skip that side
                 log.debug("paper mirror skipped %s %s: %s", quote.market, side, exc)
+        # The mark moves only once the new touch is resting: a stop it triggers must find liquidity to fill
+        # against, not the empty book between the cancel and the re-quote.
+        if quote.market not in self._mark_fed:
+            engine.set_mark_price(quote.market, quote.mid)
         engine.tick()

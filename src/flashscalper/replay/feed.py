@@ -78,8 +78,7 @@ class BacktestVenue(PaperExchange):
         self._collateral = collateral
         self._clock = clock
         self._pump = None
-        self._quoted = {}
-        self._mark_fed = set()
+        self._init_mirror_state()
         self._ready = True
         self.lazy = lazy
         self._pending_quote: dict[str, Quote] = {}
@@ -145,6 +144,7 @@ class BacktestVenue(PaperExchange):
 
     def _apply_mark(self, event: MarkPrice) -> None:
         self._mark_fed.add(event.market)
+        self._priced.add(event.market)
         self.engine.set_mark_price(event.market, event.mark)
         self.engine.tick()
 
