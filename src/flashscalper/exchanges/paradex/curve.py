@@ -44,6 +44,8 @@ _CARRY_WINDOW = (EC_ORDER >> (WINDOW_BITS * (_FULL_WINDOWS - 1))) + 1 >= _HALF
 _RECODE_OFFSET = sum(_HALF << (WINDOW_BITS * i) for i in range(_FULL_WINDOWS + _CARRY_WINDOW))
 
 Point = tuple[int, int]
+# table[window][digit]: the affine multiples of one base point, see build_table.
+Table = list[list[Point]]
 # Index 0 of a window (digit 0) is never read: digit 0 adds nothing.
 _UNUSED: Point = (0, 0)
 
@@ -81,15 +83,18 @@ def _batch_inverse(values: list[int]) -> list[int]:
     return out
 
 
-def _build_table() -> list[list[Point]]:
-    """Window tables: ``table[i][d] = d·2^(12·i)·G`` for d = 1…2048 (index 0 unused)."""
+def build_table(base: Point) -> Table:
+    """Window tables of any point B: ``table[i][d] = d·2^(12·i)·B`` for d = 1…2048 (index 0 unused).
+
+    ~0.2 s and ~8 MB per point: worth it only for a point that is multiplied thousands of times.
+    """
     p = FIELD_PRIME
-    bases = [GENERATOR]
+    bases = [base]
     for _ in range(_FULL_WINDOWS):
-        base = bases[-1]
+        point = bases[-1]
         for _ in range(WINDOW_BITS):
-            base = _affine_double(base)
-        bases.append(base)
+            point = _affine_double(point)
+        bases.append(point)
     # d = 1 and 2 for every window, then d·B = (d-1)·B + B for all windows at once, so that each step costs
     # one shared inversion (the windows' denominators are independent).
     columns: list[list[Point]] = [bases[:_FULL_WINDOWS], [_affine_double(b) for b in bases[:_FULL_WINDOWS]]]
@@ -102,19 +107,24 @@ def _build_table() -> list[list[Point]]:
             x3 = (slope * slope - px - bx) % p
             column.append((x3, (slope * (px - x3) - py) % p))
         columns.append(column)
-    table: list[list[Point]] = [[_UNUSED, *(col[i] for col in columns)] for i in range(_FULL_WINDOWS)]
+    table: Table = [[_UNUSED, *(col[i] for col in columns)] for i in range(_FULL_WINDOWS)]
     if _CARRY_WINDOW:
         table.append([_UNUSED, bases[_FULL_WINDOWS]])  # digit 0 or 1 only
     return table
 
 
 @lru_cache(maxsize=1)
-def _table() -> list[list[Point]]:
+def _table() -> Table:
     global _build_seconds
     started = time.perf_counter()
-    table = _build_table()
+    table = build_table(GENERATOR)
     _build_seconds = time.perf_counter() - started
     return table
+
+
+def generator_table() -> Table:
+    """The window table of G (built on first use, then shared)."""
+    return _table()
 
 
 def precompute() -> float:
@@ -133,10 +143,23 @@ def generator_multiple_x(k: int) -> int:
     """x-coordinate of k·G for 1 ≤ k < n, exactly as ``fast_stark_crypto.get_public_key(k)``."""
     if not 0 < k < EC_ORDER:
         raise ValueError("scalar out of range")
+    projective = multiple_xz(_table(), k)
+    if projective is None:
+        return _rust_fallback(k)
+    x, zz = projective
+    return x if zz == 1 else x * pow(zz, -1, FIELD_PRIME) % FIELD_PRIME
+
+
+def multiple_xz(table: Table, k: int) -> tuple[int, int] | None:
+    """x(k·B) as a fraction (X, ZZ), x = X/ZZ mod p, for the base B of ``table`` and 0 ≤ k < n.
+
+    None when the sum would need the doubling or infinity formulas: k = 0, or a partial sum equal to ± the
+    next table point (only a handful of special scalars). Callers then defer to the Rust routines.
+    """
     p, mask, half, bits = FIELD_PRIME, _MASK, _HALF, WINDOW_BITS
     digits = k + _RECODE_OFFSET
     points: list[Point] = []
-    for window in _table():
+    for window in table:
         d = (digits & mask) - half
         digits >>= bits
         if d > 0:
@@ -144,16 +167,16 @@ def generator_multiple_x(k: int) -> int:
         elif d < 0:
             x2, y2 = window[-d]
             points.append((x2, -y2))  # y left unreduced: it is only multiplied, then reduced
-    x, y = points[0]
-    if len(points) == 1:
-        return x
+    if len(points) < 2:
+        return (points[0][0], 1) if points else None
     # The sum is kept in XYZZ coordinates (x = X/ZZ, y = Y/ZZZ with ZZ³ = ZZZ²): a mixed addition costs
     # 8M + 2S, one multiplication less than Jacobian, and the affine x needs only ZZ inverted.
     # First, two affine points: the general formula with ZZ = ZZZ = 1.
+    x, y = points[0]
     x2, y2 = points[1]
     h = (x2 - x) % p
     if not h:
-        return _rust_fallback(k)
+        return None
     r = (y2 - y) % p
     zz = h * h % p
     zzz = h * zz % p
@@ -163,7 +186,7 @@ def generator_multiple_x(k: int) -> int:
     for x2, y2 in points[2:]:
         h = (x2 * zz - x) % p
         if not h:
-            return _rust_fallback(k)
+            return None
         r = (y2 * zzz - y) % p
         hh = h * h % p
         hhh = h * hh % p
@@ -172,7 +195,7 @@ def generator_multiple_x(k: int) -> int:
         y = (r * (v - x) - y * hhh) % p
         zz = zz * hh % p
         zzz = zzz * hhh % p
-    return x * pow(zz, -1, p) % p
+    return x, zz
 
 
 def _rust_fallback(k: int) -> int:

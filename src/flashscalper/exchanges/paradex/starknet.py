@@ -22,6 +22,7 @@ from fast_stark_crypto.fast_stark_crypto import (
 )
 
 # Curve order N, field prime P and y² = x³ + ALPHA·x + BETA live with the fixed-base table.
+from flashscalper.exchanges.paradex import key_tables
 from flashscalper.exchanges.paradex.curve import ALPHA, BETA, EC_ORDER, FIELD_PRIME, generator_multiple_x
 
 # ECDSA over the STARK curve only signs values below 2^251 (cairo-lang's N_ELEMENT_BITS_ECDSA).
@@ -33,6 +34,8 @@ SDK_SIGNING_SEED = 32
 _QLEN = EC_ORDER.bit_length()  # 252
 _ROLEN = (_QLEN + 7) // 8  # 32 bytes
 _SHORT_STRING_MAX = 31
+# Window tables of the public keys this process verifies most (see verify).
+KEY_TABLES = key_tables.KeyTables()
 
 
 # --------------------------------------------------------------------------------------------- felts
@@ -247,15 +250,31 @@ def is_on_curve_x(x: int) -> bool:
 
 
 def verify(msg_hash: int, r: int, s: int, public_key_x: int) -> bool:
-    """True when (r, s) is a valid STARK ECDSA signature of ``msg_hash`` by ``public_key_x``."""
+    """True when (r, s) is a valid STARK ECDSA signature of ``msg_hash`` by ``public_key_x``.
+
+    Exactly fast_stark_crypto's verdict. Keys that sign often get their own window table
+    (:mod:`.key_tables`) and are checked in Python at a fraction of the Rust time; others go to Rust.
+    """
     if not (0 <= msg_hash < ECDSA_BOUND and 1 <= r < ECDSA_BOUND and 1 <= s < EC_ORDER):
         return False
     # The Rust verifier panics (noisily, on stderr) for keys that are not on the curve: reject them first.
     if public_key_x == 0 or not is_on_curve_x(public_key_x):
         return False
+    table = KEY_TABLES.get(public_key_x)
+    if table is not None:
+        verdict = key_tables.verify_with_tables(msg_hash, r, s, table)
+        if verdict is not None:
+            return verdict
+    valid = _rust_verify(msg_hash, r, s, public_key_x)
+    if valid and table is None:
+        KEY_TABLES.note_verified(public_key_x)
+    return valid
+
+
+def _rust_verify(msg_hash: int, r: int, s: int, public_key_x: int) -> bool:
     try:
         return bool(rs_verify_signature(hex(public_key_x), hex(msg_hash), hex(r), hex(s)))
     except BaseException as exc:
         if type(exc).__name__ != "PanicException":  # pyo3's panic type is not importable
             raise
-        return False
+        return False  # e.g. w = 1/s not below 2^251 (the Rust code unwraps an InvalidS error)

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
+from flashscalper.exchanges.paradex import curve
 from flashscalper.exchanges.paradex.keys import account_address
 from flashscalper.sim.paradex.render import OrderMeta
 
@@ -51,6 +52,9 @@ class ParadexRegistry:
         self._pending: OrderMeta | None = None
         self.margin_type: dict[tuple[str, str], str] = {}
         self.leverage: dict[tuple[str, str], int] = {}  # what POST /account/margin set, per (account, market)
+        # Signature checks of hot keys use G's window table: build it (once per process, ~0.2 s) at start-up
+        # rather than inside the first order.
+        curve.precompute()
 
     def derive_address(self, public_key: int) -> int:
         """The account address Paradex deploys for ``public_key`` (§4.2), cached."""
