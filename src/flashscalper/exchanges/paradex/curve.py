@@ -95,18 +95,26 @@ def build_table(base: Point) -> Table:
         for _ in range(WINDOW_BITS):
             point = _affine_double(point)
         bases.append(point)
-    # d = 1 and 2 for every window, then d·B = (d-1)·B + B for all windows at once, so that each step costs
-    # one shared inversion (the windows' denominators are independent).
-    columns: list[list[Point]] = [bases[:_FULL_WINDOWS], [_affine_double(b) for b in bases[:_FULL_WINDOWS]]]
-    for _ in range(3, _HALF + 1):
-        previous = columns[-1]
-        inverses = _batch_inverse([(bx - px) % p for (px, _), (bx, _) in zip(previous, bases, strict=False)])
-        column = []
-        for (px, py), (bx, by), inv in zip(previous, bases, inverses, strict=False):
-            slope = (by - py) * inv % p
-            x3 = (slope * slope - px - bx) % p
-            column.append((x3, (slope * (px - x3) - py) % p))
-        columns.append(column)
+    # Digits in doubling rounds: from d·B for d = 1…s, the round makes (d − s)·B + s·B for d = s+1…2s−1 and
+    # 2s·B by doubling, for all windows at once, so that each round costs a single shared inversion.
+    columns: list[list[Point]] = [[], bases[:_FULL_WINDOWS]]  # columns[d][window]
+    step = 1
+    while step < _HALF:
+        top = columns[step]
+        pairs = [(a, b) for d in range(step + 1, 2 * step) for a, b in zip(columns[d - step], top, strict=True)]
+        inverses = _batch_inverse([(bx - ax) % p for (ax, _), (bx, _) in pairs] + [2 * y % p for _, y in top])
+        flat: list[Point] = []
+        for ((ax, ay), (bx, by)), inv in zip(pairs, inverses, strict=False):
+            slope = (by - ay) * inv % p
+            x3 = (slope * slope - ax - bx) % p
+            flat.append((x3, (slope * (ax - x3) - ay) % p))
+        for (x, y), inv in zip(top, inverses[len(pairs):], strict=True):
+            slope = (3 * x * x + ALPHA) * inv % p
+            x3 = (slope * slope - 2 * x) % p
+            flat.append((x3, (slope * (x - x3) - y) % p))
+        columns.extend(flat[i:i + _FULL_WINDOWS] for i in range(0, len(flat), _FULL_WINDOWS))
+        step *= 2
+    del columns[0]
     table: Table = [[_UNUSED, *(col[i] for col in columns)] for i in range(_FULL_WINDOWS)]
     if _CARRY_WINDOW:
         table.append([_UNUSED, bases[_FULL_WINDOWS]])  # digit 0 or 1 only

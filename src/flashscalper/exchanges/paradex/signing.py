@@ -267,6 +267,11 @@ def format_signature(r: int, s: int) -> str:
 
 def parse_signature(flat: str) -> tuple[int, int]:
     """(r, s) from ``["r","s"]`` where each is a decimal or 0x-hex string. Raises ValueError if malformed."""
+    # Fast path for the exact form format_signature writes (plain decimal digits): no JSON parser needed.
+    if isinstance(flat, str) and flat[:2] == '["' and flat[-2:] == '"]':
+        parts = flat[2:-2].split('","')
+        if len(parts) == 2 and all(part.isascii() and part.isdigit() for part in parts):
+            return int(parts[0]), int(parts[1])
     try:
         parts = json.loads(flat)
     except (TypeError, ValueError):

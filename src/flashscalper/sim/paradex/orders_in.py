@@ -111,7 +111,7 @@ def parse_order(body: Any, markets: dict[str, Any], account_id: str, now_ms: int
     order_type = VENUE_TYPES[venue_type]
     size = decimal_field(body, "size")
     assert size is not None
-    price = decimal_field(body, "price", required=False)
+    signed_price = price = decimal_field(body, "price", required=False)
     if not order_type.has_limit_price:
         price = None  # market-style: price omitted or "0" (both forms are in use)
     elif price is None:
@@ -150,8 +150,7 @@ def parse_order(body: Any, markets: dict[str, Any], account_id: str, now_ms: int
                            reduce_only=reduce_only, close_position=close_position)
     meta = OrderMeta(account=account_id, venue_type=venue_type, instruction=instruction or "GTC",
                      flags=tuple(flags), stp=stp.value, signature_timestamp=timestamp, received_at=now_ms)
-    return IncomingOrder(request, meta, stp, signature, timestamp, recv_window, size,
-                         decimal_field(body, "price", required=False))
+    return IncomingOrder(request, meta, stp, signature, timestamp, recv_window, size, signed_price)
 
 
 def check_timestamp(timestamp_ms: int, recv_window_ms: int, now_ms: int) -> None:
