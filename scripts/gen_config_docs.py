@@ -33,8 +33,8 @@ GROUPS: tuple[tuple[str, type, str, str], ...] = (
     ("Paradex", ParadexSettings, "PARADEX_",
      "The Paradex venue: which environment, the key, and the trading parameters `run` and `demo` use."),
     ("Aster", AsterSettings, "ASTER_",
-     "The Aster venue. The trading parameters have the same meaning as Paradex's; `demo --exchange aster` "
-     "uses them."),
+     "The Aster venue. The trading parameters have the same meaning as Paradex's; `run --exchange aster` "
+     "and `demo --exchange aster` use them."),
     ("General", GeneralSettings, "FLASHSCALPER_",
      "Everything that is not one venue's: modes, risk limits shared by every venue, exits, the dashboard, "
      "the journal, the optional LLM and the simulator."),

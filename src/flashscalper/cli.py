@@ -81,30 +81,48 @@ def keys(
 
 @app.command()
 def sim(
-    host: Annotated[str, typer.Option(help="Interface to listen on (loopback by default).")] = "127.0.0.1",
-    port: Annotated[int, typer.Option(help="TCP port; 0 picks a free one.")] = 8731,
-    seed: Annotated[int, typer.Option(help="Seed of the market generator.")] = 7,
-    fund_usdc: Annotated[str, typer.Option(help="Test USDC credited to each newly onboarded account.")] = "10000",
+    host: Annotated[str | None, typer.Option(
+        help="Interface to listen on (default FLASHSCALPER_SIM_HOST, loopback).")] = None,
+    port: Annotated[int | None, typer.Option(
+        help="TCP port (default FLASHSCALPER_SIM_PORT, 8731); 0 picks a free one.")] = None,
+    seed: Annotated[int | None, typer.Option(help="Seed of the market generator (default FLASHSCALPER_SIM_SEED).")
+                    ] = None,
+    fund_usdc: Annotated[str | None, typer.Option(
+        help="Test USDC credited to each newly onboarded account (default FLASHSCALPER_SIM_FUND_USDC).")] = None,
     speed: Annotated[float, typer.Option(help="Market generator speed (1 = real time).")] = 1.0,
     order_rate: Annotated[
         int, typer.Option(help="Order-entry limit per account per second (Paradex: 800); raise it for benchmarks.")
     ] = 0,
+    aster_key: Annotated[list[str] | None, typer.Option(
+        help="Aster V1 API key KEY:SECRET the simulator accepts, each with its own account (repeatable).")] = None,
     log_level: Annotated[str, typer.Option(help="DEBUG, INFO, WARNING or ERROR.")] = "INFO",
+    env_file: Annotated[str, typer.Option(help="Settings file to read besides the environment.")] = ".env",
 ) -> None:
-    """Run the local exchange simulator in the foreground (Paradex REST + WS and admin routes).
+    """Run the local exchange simulator in the foreground (Paradex and Aster REST + WS, admin routes).
 
     Prints one JSON line with its URLs on stdout, then logs to stderr. Stop it with Ctrl-C.
+    Flags win over the FLASHSCALPER_SIM_* settings.
 
-    Example: flashscalper sim --port 8731 --fund-usdc 50000
+    Example: flashscalper sim --port 8731 --fund-usdc 50000 --aster-key mykey:mysecret
     """
     from decimal import Decimal, InvalidOperation
 
+    from flashscalper.config import load_settings
+    from flashscalper.sim.aster.registry import parse_key_option
     from flashscalper.sim.run import run_simulator
 
+    try:
+        general = load_settings(env_file=env_file).general
+        aster_keys = [parse_key_option(value) for value in aster_key or []]
+    except FlashScalperError as exc:
+        raise fail(str(exc)) from None
+    host = general.sim_host if host is None else host
+    port = general.sim_port if port is None else port
+    seed = general.sim_seed if seed is None else seed
     if not 0 <= port <= 65535:
         raise fail(f"--port must be between 0 and 65535, got {port}")
     try:
-        funds = Decimal(fund_usdc)
+        funds = general.sim_fund_usdc if fund_usdc is None else Decimal(fund_usdc)
     except InvalidOperation:
         raise fail(f"--fund-usdc must be a decimal number, got {fund_usdc!r}") from None
     if not funds.is_finite() or funds < 0:
@@ -117,7 +135,7 @@ def sim(
         raise fail(f"--log-level must be DEBUG, INFO, WARNING or ERROR, got {log_level!r}")
     try:
         run_simulator(host=host, port=port, seed=seed, fund_usdc=funds, speed=speed, order_rate=order_rate,
-                      log_level=log_level.upper())
+                      log_level=log_level.upper(), aster_keys=aster_keys)
     except OSError as exc:
         raise fail(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
 
@@ -177,56 +195,57 @@ def demo(
 
 @app.command("run")
 def run_command(
-    exchange: Annotated[str, typer.Option(help="Venue to trade: paradex.")] = "paradex",
+    exchange: Annotated[str | None, typer.Option(
+        help="Venue to trade: paradex, aster or both (default: PARADEX_ENABLED / ASTER_ENABLED decide).")] = None,
     paper: Annotated[bool, typer.Option("--paper", help="Venue prices, local fills: no real orders.")] = False,
     real_money: Annotated[
-        bool, typer.Option("--i-understand-real-money", help="Confirm trading real money on PARADEX_ENVIRONMENT=prod.")
+        bool, typer.Option("--i-understand-real-money", help="Confirm trading real money on a prod venue.")
     ] = False,
     duration: Annotated[
         float | None, typer.Option(help="Seconds to trade, then flatten and stop (default: until Ctrl-C).")
     ] = None,
+    journal: Annotated[bool, typer.Option(help="Record the session in the journal (`flashscalper journal`).")] = True,
+    no_dashboard: Annotated[bool, typer.Option("--no-dashboard", help="Do not start the local dashboard.")] = False,
+    dashboard_port: Annotated[
+        int | None, typer.Option(help="Dashboard port (default FLASHSCALPER_DASHBOARD_PORT, 8732; 0: any free port).")
+    ] = None,
     env_file: Annotated[str, typer.Option(help="Settings file to read besides the environment.")] = ".env",
 ) -> None:
-    """Trade the configured venue (PARADEX_ENVIRONMENT=local talks to a running `flashscalper sim`).
+    """Trade the configured venue(s) (*_ENVIRONMENT=local talks to a running `flashscalper sim`).
 
     Example: PARADEX_ENVIRONMENT=testnet flashscalper run --duration 600
     """
     import asyncio
 
     from flashscalper.config import load_settings
-    from flashscalper.console_log import ConsoleLog
     from flashscalper.logs import setup_logging
-    from flashscalper.ops import RunOptions, build_run_session, print_summary_lines, run_session
+    from flashscalper.ops import RunOptions, build_run_session, describe_target, print_summary_lines, run_with_surfaces
+    from flashscalper.surfaces import SurfaceOptions
 
     if duration is not None and not duration > 0:
         raise fail(f"--duration must be positive seconds, got {duration}")
-    if exchange != "paradex":
-        raise fail(f"--exchange must be paradex, got {exchange!r}")
+    if exchange is not None and exchange not in ("paradex", "aster", "both"):
+        raise fail(f"--exchange must be paradex, aster or both, got {exchange!r}")
+    if dashboard_port is not None and not 0 <= dashboard_port <= 65535:
+        raise fail(f"--dashboard-port must be between 0 and 65535, got {dashboard_port}")
     try:
         settings = load_settings(env_file=env_file)
         setup_logging(settings.general.log_level, console=err_console)
         options = RunOptions(duration_s=duration, paper=paper, confirmed_real_money=real_money, exchange=exchange)
-        session = build_run_session(settings, options)
+        target = build_run_session(settings, options)
     except FlashScalperError as exc:
         raise fail(str(exc)) from None
-    console.print(f"[bold]FlashScalper[/] {session.mode} on Paradex {session.extras['environment']} "
-                  f"({session.extras['rest_url']}), markets {', '.join(session.config.markets)}", highlight=False)
-
-    async def main() -> object:
-        printer = ConsoleLog(session.bus, console)
-        printer.start()
-        try:
-            return await run_session(session, duration)
-        finally:
-            await printer.stop()
-
+    for line in describe_target(target):
+        console.print(line, highlight=False)
+    surfaces = SurfaceOptions(dashboard=not no_dashboard, dashboard_port=dashboard_port, journal=journal)
     try:
-        summary = asyncio.run(main())
+        summaries = asyncio.run(run_with_surfaces(target, settings, console, surfaces, duration))
     except FlashScalperError as exc:
         raise fail(str(exc)) from None
     except KeyboardInterrupt:
         raise fail("interrupted", code=130) from None
-    print_summary_lines(console, summary)
+    for venue, summary in summaries.items():
+        print_summary_lines(console, summary, venue=venue if len(summaries) > 1 else "")
 
 
 @app.command()
@@ -236,6 +255,8 @@ def flatten(
     env_file: Annotated[str, typer.Option(help="Settings file to read besides the environment.")] = ".env",
 ) -> None:
     """Emergency exit: cancel every order and close every position reduce-only at market (REST only).
+
+    Every open order of the account is cancelled, whatever its client-id prefix (other bots' too).
 
     Example: flashscalper flatten
     """

@@ -175,8 +175,9 @@ class AsterSettings(_TradeParams):
     model_config = SettingsConfigDict(env_prefix="ASTER_", env_file=".env", extra="ignore")
 
     enabled: bool = Field(False, description=(
-        "Aster is one of the venues: `doctor` shows its settings only when true, and the multi-venue "
-        "session runs an Aster bot only when true. No CLI command trades a real Aster account yet."))
+        "Aster is one of the venues: `doctor` shows its settings only when true, and `run` without "
+        "--exchange trades Aster too when this is true (both venues on one risk budget when PARADEX_ENABLED "
+        "is also true; Aster alone when PARADEX_ENABLED=false)."))
     environment: AsterEnvironment = Field(AsterEnvironment.LOCAL, description=(
         "Which Aster: `testnet`, `prod` (real money) or `local` (the simulator's Aster dialect on "
         "127.0.0.1:8731/aster)."))
@@ -242,18 +243,26 @@ class GeneralSettings(BaseSettings):
         "Log level of `flashscalper run`: DEBUG, INFO, WARNING or ERROR (other commands log warnings only; "
         "`sim` has --log-level)."))
     paper: bool = Field(False, description=(
-        "Paper mode for `flashscalper run` (same as --paper): Paradex market data, fills simulated locally, "
-        "no order ever sent and no key needed."))
+        "Paper mode for `flashscalper run` (same as --paper): the venue's market data, fills simulated "
+        "locally, no order ever sent and no key needed."))
     safe_mode: bool = Field(False, description=(
         "Start in safe mode: leverage at most 3, position size at most 5 %, at most 2 positions. The "
         "dashboard can switch it on and off while the bot runs."))
     # Real money on prod needs this set (or the --i-understand-real-money flag).
     confirm_live_trading: bool = Field(False, description=(
-        "Confirms real-money trading on PARADEX_ENVIRONMENT=prod (same as --i-understand-real-money); "
-        "without either, `run` refuses prod unless it is in paper mode."))
+        "Confirms real-money trading on a prod venue (PARADEX_ENVIRONMENT or ASTER_ENVIRONMENT=prod; same "
+        "as --i-understand-real-money); without either, `run` refuses prod unless it is in paper mode."))
     strategy: str = Field("scalper", description=(
-        "Registered name of the strategy the bot runs (built in: `scalper`). It runs with its default "
-        "parameters: strategy parameters cannot be set from the environment (backtests take --param)."))
+        "Strategy the bot runs: a registered name (built in: `scalper`) or a plugin class as "
+        "`package.module:ClassName` (imported at start; it must subclass Strategy)."))
+    strategy_params: Annotated[dict[str, Any], NoDecode] = Field(default_factory=dict, description=(
+        "Strategy parameters as a JSON object, e.g. {\"min_confidence\": 0.6, \"cooldown_ms\": 10000}; "
+        "checked by the strategy at start (an unknown name or a bad value fails naming it). `demo`, `run` "
+        "and `backtest` use them (`backtest --param` wins)."))
+    client_id_prefix: str = Field("fs", description=(
+        "First part of every client order id the bot sends (`<prefix>-<session>-<n>`); reconciliation "
+        "treats orders with this prefix as the bot's own. Give two bots on one account different prefixes "
+        "(letters and digits, at most 8)."))
     daily_loss_limit_percent: Annotated[Decimal, Field(gt=0, le=100)] = Field(Decimal(5), description=(
         "Loss from the start-of-day (UTC) equity that halts entries for the rest of that UTC day."))
     max_drawdown_percent: Annotated[Decimal, Field(gt=0, le=100)] = Field(Decimal(10), description=(
@@ -261,6 +270,11 @@ class GeneralSettings(BaseSettings):
     max_margin_utilisation_percent: Annotated[Decimal, Field(gt=0, le=100)] = Field(Decimal(80), description=(
         "Margin in use as a percent of equity: above it only reduce-only orders pass, and no entry may "
         "push utilisation past it."))
+    losing_streak_limit: Annotated[int, Field(ge=0, le=1000)] = Field(3, description=(
+        "Losing trades in a row after which entries pause for FLASHSCALPER_COOLDOWN_SECONDS (0 disables "
+        "the cooldown)."))
+    cooldown_seconds: Annotated[int, Field(ge=0, le=86_400)] = Field(300, description=(
+        "How long entries pause after FLASHSCALPER_LOSING_STREAK_LIMIT losing trades in a row."))
     max_holding_seconds: Annotated[int, Field(ge=0)] = Field(300, description=(
         "Close a position at market once it has been open this long (0 disables the time limit)."))
     trailing_activation_roe: Annotated[Decimal, Field(ge=0)] = Field(Decimal("1.0"), description=(
@@ -270,7 +284,8 @@ class GeneralSettings(BaseSettings):
     dashboard_host: str = Field("127.0.0.1", description=(
         "Interface the dashboard listens on; any other than loopback exposes it to the network."))
     dashboard_port: Annotated[int, Field(ge=0, le=65535)] = Field(8732, description=(
-        "Dashboard port (0 picks a free one); `demo --dashboard-port` overrides it."))
+        "Dashboard port (0 picks a free one); `--dashboard-port` of `demo`, `run` and `replay` overrides "
+        "it. With two venues the second venue's dashboard takes the next port."))
     control_token: SecretStr | None = Field(None, description=(
         "Token the dashboard's control buttons send (X-Control-Token). Unset: a random one is made and "
         "printed once at start."))
@@ -289,14 +304,42 @@ class GeneralSettings(BaseSettings):
     llm_timeout_seconds: Annotated[float, Field(gt=0, le=60)] = Field(2.0, description=(
         "Deadline of one LLM call (connect, send and read); after it the advisor falls back to its rule."))
     sim_host: str = Field("127.0.0.1", description=(
-        "Reserved for the simulator's interface; not read yet (`flashscalper sim` takes --host)."))
+        "Interface `flashscalper sim` listens on unless --host is given."))
     sim_port: Annotated[int, Field(ge=0, le=65535)] = Field(8731, description=(
-        "Reserved for the simulator's port; not read yet (`flashscalper sim` takes --port)."))
+        "Port of `flashscalper sim` unless --port is given (0 picks a free one)."))
     sim_seed: int = Field(7, description=(
-        "Reserved for the simulator's seed; not read yet (`sim` and `demo` take --seed)."))
+        "Market-generator seed of `flashscalper sim` unless --seed is given (`demo` takes --seed)."))
     sim_fund_usdc: Annotated[Decimal, Field(ge=0)] = Field(Decimal(10_000), description=(
-        "Test USDC each new account gets in the `demo` simulator, and the starting collateral of "
-        "`run --paper`. (`flashscalper sim` takes --fund-usdc instead.)"))
+        "Test USDC each new account gets in `flashscalper sim` (unless --fund-usdc is given) and in the "
+        "`demo` simulator, and the starting collateral of `run --paper`."))
+
+    @field_validator("strategy_params", mode="before")
+    @classmethod
+    def _parse_params(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            text = value.strip() or "{}"
+            try:
+                value = json.loads(text)
+            except json.JSONDecodeError:
+                raise ValueError("is not valid JSON; expected a JSON object") from None
+            if not isinstance(value, dict):
+                raise ValueError("is not a JSON object")
+        return value
+
+    @field_validator("strategy")
+    @classmethod
+    def _check_strategy(cls, value: str) -> str:
+        text = value.strip()
+        if not text:
+            raise ValueError("is empty; expected a strategy name such as scalper, or package.module:ClassName")
+        return text
+
+    @field_validator("client_id_prefix")
+    @classmethod
+    def _check_prefix(cls, value: str) -> str:
+        if not re.fullmatch(r"[A-Za-z0-9]{1,8}", value):
+            raise ValueError("must be 1 to 8 letters or digits (no '-': it separates the parts of a client id)")
+        return value
 
     @field_validator("log_level")
     @classmethod
@@ -331,6 +374,8 @@ _EXAMPLES = {
     "environment": "testnet, prod or local",
     "private_key": "0x followed by 64 hex digits",
     "l2_private_key": "0x followed by up to 63 hex digits",
+    "strategy_params": '{"min_confidence": 0.6}',
+    "client_id_prefix": "fs2",
 }
 
 

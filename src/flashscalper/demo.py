@@ -17,12 +17,12 @@ from rich.console import Console
 
 from flashscalper.clock import WallClock
 from flashscalper.config import Settings
-from flashscalper.console_log import ConsoleLog
 from flashscalper.exchanges.base import Exchange
 from flashscalper.exchanges.paradex.client import ParadexExchange, demo_identity
 from flashscalper.exchanges.paradex.rest import ParadexRestClient
 from flashscalper.session import TradingSession, build_session
 from flashscalper.sim.server import Simulator
+from flashscalper.surfaces import SurfaceOptions, Surfaces, open_surfaces
 from flashscalper.trading.stats import StatsSummary
 
 log = logging.getLogger(__name__)
@@ -73,7 +73,8 @@ class DemoResult:
 
 
 async def start_demo_session(settings: Settings, options: DemoOptions) -> tuple[Simulator, TradingSession]:
-    """Start the simulator and build a bot session trading it (not started yet)."""
+    """Start the simulator and build a bot session trading it (not started yet; no journal or dashboard:
+    :func:`run_demo` opens those through :func:`~flashscalper.surfaces.open_surfaces`)."""
     if options.exchange not in DEMO_EXCHANGES:
         raise ValueError(f"unknown exchange {options.exchange!r}; the demo trades 'paradex' or 'aster'")
     clock = WallClock()
@@ -92,28 +93,25 @@ async def start_demo_session(settings: Settings, options: DemoOptions) -> tuple[
         venue, settings, trade_params=trade_params, clock=clock, mode="demo",
         markets=markets,
     )
-    session.extras.update(simulator=sim, urls=urls.as_dict())
-    if options.journal:
-        from flashscalper.session_memory import attach_memory
-
-        session.memory = await attach_memory(session, settings, venue=options.exchange)
+    session.extras.update(simulator=sim, urls=urls.as_dict(), environment="demo")
     return sim, session
 
 
 async def run_demo(settings: Settings, options: DemoOptions, console: Console) -> DemoResult:
+    """Start the simulator and the session, open the surfaces (journal, dashboard, console log), trade
+    for the duration, then stop everything."""
     sim, session = await start_demo_session(settings, options)
     urls = session.extras["urls"]
     console.print(f"[bold]FlashScalper demo[/] — simulator at {urls[options.exchange + '_rest']} "
                   f"(seed {options.seed}), trading {', '.join(session.config.markets)} for {options.duration_s:.0f}s")
-    dash = await _start_dashboard(settings, options, session, console) if options.dashboard else None
-    printer = ConsoleLog(session.bus, console)
-    printer.start()
+    surfaces: Surfaces | None = None
     try:
+        surfaces = await open_surfaces({options.exchange: session}, settings, console, SurfaceOptions(
+            dashboard=options.dashboard, dashboard_port=options.dashboard_port, journal=options.journal))
         summary = await session.run(options.duration_s)
     finally:
-        await printer.stop()
-        if dash is not None:
-            await dash.stop()
+        if surfaces is not None:
+            await surfaces.stop()
         await sim.stop()
     return DemoResult(summary=summary, urls=urls, reconnects=_reconnects(session.exchange))
 
@@ -147,23 +145,6 @@ def _reconnects(exchange: Exchange) -> int:
         return int(ws.stats_snapshot().get("reconnects", 0))
     streams = [getattr(exchange, name, None) for name in ("market_stream", "user_stream")]
     return sum(max(int(getattr(s, "connects", 0)) - 1, 0) for s in streams if s is not None)
-
-
-async def _start_dashboard(settings: Settings, options: DemoOptions, session: TradingSession, console: Console) -> Any:
-    """Start the dashboard and print its URL, each overlay's URL and the control token (shown only here)."""
-    from flashscalper.dashboard.server import DashboardServer
-
-    general = settings.general
-    token = general.control_token.get_secret_value() if general.control_token else None
-    port = general.dashboard_port if options.dashboard_port is None else options.dashboard_port
-    dash = DashboardServer(session, host=general.dashboard_host, port=port, token=token, privacy=general.privacy_mode)
-    url = await dash.start()
-    console.print(f"[bold]dashboard[/] {url}/", highlight=False)
-    for name, overlay_url in dash.overlay_urls().items():
-        console.print(f"  overlay {name:<9} {overlay_url}", highlight=False)
-    if token is None:
-        console.print(f"  control token (needed by the dashboard's buttons): {dash.token}", highlight=False)
-    return dash
 
 
 def print_summary(console: Console, result: DemoResult) -> None:

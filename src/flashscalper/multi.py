@@ -32,7 +32,7 @@ from flashscalper.domain import ZERO, Balance, Market, Side
 from flashscalper.errors import ConfigError
 from flashscalper.exchanges.base import Exchange
 from flashscalper.session import TradingSession
-from flashscalper.strategy.base import Strategy, create_strategy
+from flashscalper.strategy.base import Strategy, strategy_from_settings
 from flashscalper.trading.bot import Bot
 from flashscalper.trading.bot_config import BotConfig
 from flashscalper.trading.bus import EventBus
@@ -265,7 +265,7 @@ def build_multi_session(
         budget = SharedRiskBudget(RiskEngine(shared_limits(configs), clock))
     sessions: dict[str, TradingSession] = {}
     for name, (exchange, _) in venues.items():
-        strategy = (strategies or {}).get(name) or create_strategy(settings.general.strategy, {})
+        strategy = (strategies or {}).get(name) or strategy_from_settings(settings.general)
         bus = EventBus()
         risk = budget.venue(name)
         # the bot only uses the engine's public surface, which VenueRisk mirrors

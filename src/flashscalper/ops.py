@@ -1,9 +1,12 @@
 """The operating commands behind ``flashscalper run``, ``flatten`` and ``status``.
 
-* :func:`run_bot` trades the configured venue (real Paradex, its testnet, or a running ``flashscalper sim``),
-  optionally in paper mode (venue prices, local fills). Prod needs an explicit real-money confirmation.
+* :func:`build_run_session` + :func:`run_with_surfaces` trade the configured venue(s) (Paradex, Aster or both
+  on one shared risk budget; prod, testnet, or a running ``flashscalper sim``), optionally in paper mode
+  (venue prices, local fills), with the journal, the dashboard and the console log around the session.
+  Prod needs an explicit real-money confirmation.
 * :func:`flatten_account` is the emergency exit over REST only: cancel every order, close every position
-  reduce-only at market, then wait until the venue shows the account flat.
+  reduce-only at market, then wait until the venue shows the account flat. It cancels EVERY open order of
+  the account, whatever its client-id prefix (on purpose: it is the exit for everything, other bots too).
 * :func:`account_status` reads positions, open orders and the balance over REST only.
 
 The CLI only parses flags and prints; everything here returns plain results and raises
@@ -25,26 +28,21 @@ from flashscalper.clock import WallClock
 from flashscalper.config import ParadexEnvironment, ParadexSettings, Settings
 from flashscalper.domain import Balance, Order, OrderRequest, OrderType, Position, Side
 from flashscalper.errors import ConfigError, ExchangeError, ExchangeUnavailable
-from flashscalper.exchanges.paradex.client import ParadexExchange
 from flashscalper.exchanges.paradex.rest import ParadexRestClient
+from flashscalper.multi import MultiVenueSession, build_multi_session
+from flashscalper.run_venues import (  # noqa: F401 - re-exported: the guard is part of `run`
+    LIVE_CONFIRMATION_HINT,
+    VenueBuild,
+    build_venue,
+    check_live_confirmation,
+    choose_venues,
+)
 from flashscalper.session import TradingSession, build_session
 from flashscalper.trading.stats import StatsSummary
 
 log = logging.getLogger(__name__)
 
-LIVE_CONFIRMATION_HINT = "pass --i-understand-real-money or set FLASHSCALPER_CONFIRM_LIVE_TRADING=true"
-
-
 # ---- guards ---------------------------------------------------------------------------------------
-
-
-def check_live_confirmation(settings: Settings, *, confirmed_by_flag: bool, paper: bool) -> None:
-    """Refuse to place real-money orders on Paradex prod unless the operator said so explicitly."""
-    if paper or settings.paradex.environment is not ParadexEnvironment.PROD:
-        return
-    if confirmed_by_flag or settings.general.confirm_live_trading:
-        return
-    raise ConfigError(f"refusing to trade real money on Paradex prod without confirmation: {LIVE_CONFIRMATION_HINT}")
 
 
 def venue_identity(settings: ParadexSettings, *, timeout_s: float = 5.0) -> Any:
@@ -195,58 +193,99 @@ class RunOptions:
     duration_s: float | None = None  # None: until SIGINT/SIGTERM
     paper: bool = False
     confirmed_real_money: bool = False
-    exchange: str = "paradex"
+    exchange: str | None = "paradex"  # paradex, aster, both; None: PARADEX_ENABLED / ASTER_ENABLED decide
 
 
-def build_run_session(settings: Settings, options: RunOptions) -> TradingSession:
-    """The venue (Paradex, or paper on Paradex prices) and the bot around it, not started yet."""
-    if options.exchange != "paradex":
-        raise ConfigError(f"--exchange {options.exchange!r} is not supported by `run` yet; use paradex")
+RunTarget = TradingSession | MultiVenueSession
+
+
+def build_run_session(settings: Settings, options: RunOptions) -> RunTarget:
+    """The venue(s) and the bot(s) around them, not started yet: one :class:`TradingSession`, or a
+    :class:`MultiVenueSession` (one bot per venue on one shared risk budget) for two venues."""
+    names = choose_venues(options.exchange, settings)
     paper = options.paper or settings.general.paper
-    check_live_confirmation(settings, confirmed_by_flag=options.confirmed_real_money, paper=paper)
-    p = settings.paradex
+    check_live_confirmation(settings, confirmed_by_flag=options.confirmed_real_money, paper=paper, venues=names)
     clock = WallClock()
-    if paper:
-        from flashscalper.exchanges.paper import PaperExchange
+    builds = [build_venue(name, settings, paper=paper, clock=clock) for name in names]
+    if len(builds) == 1:
+        b = builds[0]
+        session = build_session(b.exchange, settings, trade_params=b.trade_params, clock=clock, mode=b.mode,
+                                markets=tuple(b.trade_params.markets))
+        session.extras.update(b.extras())
+        return session
+    multi = build_multi_session({b.name: (b.exchange, b.trade_params) for b in builds}, settings, clock=clock,
+                                mode="live")
+    for b in builds:
+        multi.sessions[b.name].mode = b.mode
+        multi.sessions[b.name].extras.update(b.extras())
+    return multi
 
-        # Market data only: no key is needed, nothing is ever sent to the venue but subscriptions.
-        data = ParadexExchange(ParadexRestClient(p.rest_url, None, clock=clock), p.ws_url, clock=clock)
-        venue: Any = PaperExchange(data, clock=clock, collateral=settings.general.sim_fund_usdc)
-        mode = "paper"
-    else:
-        identity = venue_identity(p)
-        venue = ParadexExchange(ParadexRestClient(p.rest_url, identity, clock=clock), p.ws_url, clock=clock)
-        mode = "live" if p.environment is ParadexEnvironment.PROD else p.environment.value
-    session = build_session(venue, settings, trade_params=p, clock=clock, mode=mode, markets=tuple(p.markets))
-    session.extras.update(environment=p.environment.value, rest_url=p.rest_url)
-    return session
+
+def target_sessions(target: RunTarget) -> dict[str, TradingSession]:
+    """venue -> session of a run target (one entry for a single venue)."""
+    if isinstance(target, MultiVenueSession):
+        return dict(target.sessions)
+    return {str(target.extras.get("venue") or getattr(target.exchange, "name", "venue")): target}
 
 
-async def run_session(session: TradingSession, duration_s: float | None) -> StatsSummary:
-    """Trade until the duration ends or SIGINT/SIGTERM arrives; then flatten and close (session.run)."""
+def describe_target(target: RunTarget) -> list[str]:
+    """One header line per venue: mode, venue, environment, URL and markets."""
+    return [f"[bold]FlashScalper[/] {s.mode} on {s.extras.get('venue_label', name)} {s.extras.get('environment')} "
+            f"({s.extras.get('rest_url')}), markets {', '.join(s.config.markets)}"
+            for name, s in target_sessions(target).items()]
+
+
+async def run_session(target: RunTarget, duration_s: float | None) -> dict[str, StatsSummary]:
+    """Trade until the duration ends or SIGINT/SIGTERM arrives; then flatten and close every venue.
+
+    Returns each venue's summary."""
+    sessions = target_sessions(target)
     loop = asyncio.get_running_loop()
     installed: list[int] = []
+
+    def stop_all() -> None:
+        for session in sessions.values():
+            session.bot.stop()
+
     for signum in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(NotImplementedError, RuntimeError):
-            loop.add_signal_handler(signum, session.bot.stop)
+            loop.add_signal_handler(signum, stop_all)
             installed.append(signum)
     try:
-        return await session.run(duration_s)
-    except ExchangeUnavailable as exc:
-        raise ExchangeUnavailable(f"cannot reach Paradex at {session.extras.get('rest_url')}: {exc}") from None
-    except (OSError, TimeoutError) as exc:
-        raise ExchangeUnavailable(f"cannot reach Paradex at {session.extras.get('rest_url')}: {exc!r}") from None
+        if isinstance(target, MultiVenueSession):
+            return await target.run(duration_s)
+        return {name: await target.run(duration_s) for name in sessions}
+    except (ExchangeUnavailable, OSError, TimeoutError) as exc:
+        raise ExchangeUnavailable(f"cannot reach {_where(sessions)}: {exc}") from None
     finally:
         for signum in installed:
             loop.remove_signal_handler(signum)
 
 
+def _where(sessions: dict[str, TradingSession]) -> str:
+    return " / ".join(f"{s.extras.get('venue_label', name)} at {s.extras.get('rest_url')}"
+                      for name, s in sessions.items())
+
+
+async def run_with_surfaces(target: RunTarget, settings: Settings, console: Any, surfaces: Any,
+                            duration_s: float | None) -> dict[str, StatsSummary]:
+    """``run_session`` with the journal, dashboard(s) and console log open around it (``surfaces``:
+    :class:`~flashscalper.surfaces.SurfaceOptions`)."""
+    from flashscalper.surfaces import open_surfaces
+
+    opened = await open_surfaces(target_sessions(target), settings, console, surfaces)
+    try:
+        return await run_session(target, duration_s)
+    finally:
+        await opened.stop()
+
+
 # ---- printing -------------------------------------------------------------------------------------
 
 
-def print_summary_lines(console: Any, summary: Any) -> None:
+def print_summary_lines(console: Any, summary: Any, *, venue: str = "") -> None:
     """The session summary after ``run`` (trades, win rate, P&L, equity)."""
-    console.rule("session summary")
+    console.rule(f"session summary {venue}".rstrip())
     for line in summary.lines():
         console.print(line, highlight=False)
     if summary.start_equity is not None and summary.end_equity is not None:

@@ -15,7 +15,7 @@ from typing import Any
 from flashscalper.clock import Clock
 from flashscalper.config import Settings
 from flashscalper.exchanges.base import Exchange
-from flashscalper.strategy.base import Strategy, create_strategy
+from flashscalper.strategy.base import Strategy, strategy_from_settings
 from flashscalper.trading.bot import Bot
 from flashscalper.trading.bot_config import BotConfig
 from flashscalper.trading.bus import EventBus
@@ -89,6 +89,6 @@ def build_session(
     config = BotConfig.from_settings(trade_params, settings.general, **config_overrides)
     bus = bus or EventBus()
     risk = RiskEngine(config.risk_limits(), clock)
-    strategy = strategy or create_strategy(settings.general.strategy, {})
+    strategy = strategy or strategy_from_settings(settings.general)
     bot = Bot(exchange, strategy, risk, settings=config, clock=clock, bus=bus)
     return TradingSession(bot=bot, bus=bus, config=config, mode=mode)

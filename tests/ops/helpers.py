@@ -34,7 +34,8 @@ def bot_env(urls: SimulatorUrls, key: str | None, tmp: Path, **extra: str) -> di
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PARADEX_", "FLASHSCALPER_", "ASTER_"))}
     env.update(PARADEX_ENVIRONMENT="local", PARADEX_API_BASE_URL=urls.paradex_rest,
                PARADEX_WS_BASE_URL=urls.paradex_ws, PARADEX_MARKETS=f'["{BTC}"]', FLASHSCALPER_DATA_DIR=str(tmp),
-               FLASHSCALPER_LOG_LEVEL="INFO", COLUMNS="200", PYTHONPATH=str(ROOT / "src"))
+               FLASHSCALPER_LOG_LEVEL="INFO", FLASHSCALPER_DASHBOARD_PORT="0", COLUMNS="200",
+               PYTHONPATH=str(ROOT / "src"))
     if key is not None:
         env["PARADEX_PRIVATE_KEY"] = key
     env.update(extra)

@@ -42,6 +42,23 @@ def _params(pairs: list[str] | None, fail: Callable[[str], typer.Exit]) -> dict[
     return params
 
 
+def _strategy_choice(flag: str | None, overrides: dict[str, object], env_file: str
+                     ) -> tuple[str, dict[str, object]]:
+    """The backtest's strategy: --strategy or FLASHSCALPER_STRATEGY, with FLASHSCALPER_STRATEGY_PARAMS
+    under the --param overrides; checked once here so a bad value is one line naming where it came from."""
+    from flashscalper.config import load_settings
+    from flashscalper.strategy.base import build_strategy
+
+    general = load_settings(env_file=env_file).general
+    name = flag or general.strategy
+    # the settings' params belong to the settings' strategy; another --strategy starts from its defaults
+    base = dict(general.strategy_params) if name == general.strategy else {}
+    build_strategy(name, base, source="FLASHSCALPER_STRATEGY_PARAMS")
+    params = {**base, **overrides}
+    build_strategy(name, params, source="--param")
+    return name, params
+
+
 def register_replay_commands(app: typer.Typer, *, console: Console, fail: Callable[..., typer.Exit]) -> None:
     """Add the four commands to ``app``."""
 
@@ -74,16 +91,23 @@ def register_replay_commands(app: typer.Typer, *, console: Console, fail: Callab
             help="A recording directory, or a candle / trade file (.csv .parquet .json).")],
         market: Annotated[str, typer.Option(help="Market symbol of an imported file.")] = "BTC-USD-PERP",
         kind: Annotated[str, typer.Option(help="auto, recording, candles or trades.")] = "auto",
-        strategy: Annotated[str, typer.Option(help="Strategy name.")] = "scalper",
-        param: Annotated[list[str] | None, typer.Option(help="Strategy parameter name=value (repeatable).")] = None,
+        strategy: Annotated[str | None, typer.Option(
+            help="Strategy name or package.module:ClassName (default FLASHSCALPER_STRATEGY).")] = None,
+        param: Annotated[list[str] | None, typer.Option(
+            help="Strategy parameter name=value (repeatable); wins over FLASHSCALPER_STRATEGY_PARAMS.")] = None,
         collateral: Annotated[str, typer.Option(help="Starting collateral (USD).")] = "10000",
         latency_ms: Annotated[int, typer.Option(help="Order/cancel latency in ms of virtual time.")] = 0,
         funding_rate: Annotated[str | None, typer.Option(help="Funding rate per 8 h period, e.g. 0.0001.")] = None,
         taker_fee: Annotated[str, typer.Option(help="Taker fee rate, e.g. 0.0003.")] = "0",
         maker_fee: Annotated[str, typer.Option(help="Maker fee rate.")] = "0",
         allow_gaps: Annotated[bool, typer.Option(help="Accept missing candles.")] = False,
+        resolution: Annotated[str, typer.Option(
+            help="tick (every quote of the candle path reaches the strategy; the reference) or candle "
+                 "(one strategy event per candle at its close; the high/low path only reaches the "
+                 "engine's stops and orders).")] = "tick",
         report: Annotated[Path | None, typer.Option(help="Write a self-contained HTML report here.")] = None,
         json_output: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
+        env_file: Annotated[str, typer.Option(help="Settings file to read besides the environment.")] = ".env",
     ) -> None:
         """Run the bot over recorded or imported data in virtual time and print metrics and the fingerprint.
 
@@ -95,10 +119,16 @@ def register_replay_commands(app: typer.Typer, *, console: Console, fail: Callab
 
         if latency_ms < 0:
             raise fail(f"--latency-ms must not be negative, got {latency_ms}")
+        if resolution not in ("tick", "candle"):
+            raise fail(f"--resolution must be tick or candle, got {resolution!r}")
         start = _decimal(collateral, "--collateral", fail)
+        try:
+            name, params = _strategy_choice(strategy, _params(param, fail), env_file)
+        except FlashScalperError as exc:
+            raise fail(str(exc)) from None
         config = BacktestConfig(
-            strategy=strategy, strategy_params=_params(param, fail), collateral=start or Decimal(10_000),
-            latency_ms=latency_ms, funding_rate=_decimal(funding_rate, "--funding-rate", fail),
+            strategy=name, strategy_params=params, collateral=start or Decimal(10_000),
+            latency_ms=latency_ms, resolution=resolution, funding_rate=_decimal(funding_rate, "--funding-rate", fail),
             taker_fee=_decimal(taker_fee, "--taker-fee", fail) or Decimal(0),
             maker_fee=_decimal(maker_fee, "--maker-fee", fail) or Decimal(0),
         )
@@ -122,35 +152,46 @@ def register_replay_commands(app: typer.Typer, *, console: Console, fail: Callab
     def replay(
         session: Annotated[str, typer.Option("--session", help="Journal session id to play back.")],
         speed: Annotated[float, typer.Option(help="1 = as it happened, 60 = a minute per second, 0 = at once.")] = 0,
+        no_dashboard: Annotated[bool, typer.Option(
+            "--no-dashboard", help="Print the replayed trades only; no dashboard.")] = False,
+        dashboard_port: Annotated[int | None, typer.Option(
+            help="Dashboard port (default FLASHSCALPER_DASHBOARD_PORT, 8732; 0: any free port).")] = None,
+        hold: Annotated[bool, typer.Option(
+            "--hold", help="Keep the dashboard serving after the last event (until Ctrl-C).")] = False,
         db_url: Annotated[str | None, typer.Option(help="Journal database URL (default: from the settings).")] = None,
         env_file: Annotated[str, typer.Option(help="Settings file to read besides the environment.")] = ".env",
     ) -> None:
-        """Play a journaled session back onto the event bus (mode REPLAY) and print what it shows.
+        """Play a journaled session back through the dashboard and overlays, marked REPLAY everywhere.
+
+        Prints the dashboard and overlay URLs, each replayed trade, and exits after the last event
+        (--hold keeps serving).
 
         Example: flashscalper replay --session s1x2y3 --speed 60
         """
         import asyncio
 
+        from flashscalper.config import load_settings
         from flashscalper.memory.views import open_journal
-        from flashscalper.replay.replayer import SessionReplayer
-        from flashscalper.trading.bus import TradeClosed
+        from flashscalper.replay.live_view import replay_on_dashboard
 
         if speed < 0:
             raise fail(f"--speed must be 0 or positive, got {speed}")
+        if dashboard_port is not None and not 0 <= dashboard_port <= 65535:
+            raise fail(f"--dashboard-port must be between 0 and 65535, got {dashboard_port}")
         try:
+            settings = load_settings(env_file=env_file)
             db = open_journal(env_file, db_url)
             try:
-                replayer = SessionReplayer(db, session, speed=speed)
-                replayer.bus.add_listener(lambda e: console.print(
-                    f"[REPLAY] {e.trade.market} {e.trade.side.value} net {e.trade.net_pnl:.4f} "
-                    f"({e.trade.reason.value})",
-                    highlight=False) if isinstance(e, TradeClosed) else None)
-                count = asyncio.run(replayer.play())
+                result = asyncio.run(replay_on_dashboard(db, session, settings, console, speed=speed,
+                                                         dashboard=not no_dashboard, port=dashboard_port,
+                                                         hold=hold))
             finally:
                 db.close()
         except FlashScalperError as exc:
             raise fail(str(exc)) from None
-        console.print(f"REPLAY of {session}: {count} events, net {replayer.net_pnl():.4f}")
+        except KeyboardInterrupt:
+            raise fail("interrupted", code=130) from None
+        console.print(f"REPLAY of {session}: {result.events} events, net {result.net_pnl:.4f}", highlight=False)
 
     @app.command()
     def optimize(

@@ -4,9 +4,11 @@ A strategy only reads market data and proposes trades; sizing, risk checks and o
 ``trading/``. The same strategy object runs live, in paper, in replay and in backtests, so it must
 take its notion of time from event timestamps and never from the wall clock.
 
-Config picks a strategy by name::
+Config picks a strategy by name, or names a plugin class as ``package.module:ClassName``::
 
     strategy = create_strategy("scalper", {"cooldown_ms": 5000})
+    strategy = create_strategy("my_strategies.breakout:Breakout", {"window": 300})
+    strategy = strategy_from_settings(settings.general)  # FLASHSCALPER_STRATEGY + _STRATEGY_PARAMS
 """
 
 from __future__ import annotations
@@ -114,7 +116,12 @@ def register_strategy(name: str) -> Callable[[S], S]:
 
 
 def strategy_class(name: str) -> type[Strategy]:
-    """The class registered under ``name``; raises ``ConfigError`` listing the known names."""
+    """The class registered under ``name``, or the plugin class ``package.module:ClassName``.
+
+    Raises ``ConfigError`` listing the known names, or saying why a plugin cannot be used.
+    """
+    if ":" in name:
+        return _plugin_class(name)
     if name not in _REGISTRY and name in _BUILTIN_MODULES:
         importlib.import_module(_BUILTIN_MODULES[name])
     try:
@@ -124,9 +131,61 @@ def strategy_class(name: str) -> type[Strategy]:
         raise ConfigError(f"unknown strategy {name!r}; choose one of: {known}") from None
 
 
+def _plugin_class(spec: str) -> type[Strategy]:
+    """Import ``package.module:ClassName`` and check that it is a Strategy subclass."""
+    module_name, _, class_name = spec.partition(":")
+    if not module_name or not class_name or ":" in class_name:
+        raise ConfigError(f"strategy plugin {spec!r} must look like package.module:ClassName")
+    try:
+        module = importlib.import_module(module_name)
+    except ImportError as exc:
+        raise ConfigError(f"strategy plugin {spec!r}: cannot import {module_name!r} ({exc})") from None
+    cls = getattr(module, class_name, None)
+    if cls is None:
+        raise ConfigError(f"strategy plugin {spec!r}: module {module_name!r} has no {class_name!r}")
+    if not (isinstance(cls, type) and issubclass(cls, Strategy)):
+        raise ConfigError(f"strategy plugin {spec!r} is not a subclass of flashscalper.strategy.base.Strategy")
+    return cls
+
+
 def create_strategy(name: str, params: Mapping[str, Any] | None = None) -> Strategy:
-    """Build the strategy registered under ``name`` from config ``params``."""
+    """Build the strategy registered under ``name`` (or the plugin ``module:Class``) from config ``params``."""
     return strategy_class(name).from_params(params)
+
+
+def build_strategy(name: str, params: Mapping[str, Any] | None, *, source: str) -> Strategy:
+    """``create_strategy`` with bad parameters reported as one ``ConfigError`` line naming ``source``
+    (the variable or flag they came from) and the offending key and value."""
+    from pydantic import ValidationError
+
+    cls = strategy_class(name)
+    try:
+        return cls.from_params(params)
+    except ValidationError as exc:
+        raise ConfigError(f"{source}: {_describe_param_error(exc, name)}") from None
+    except ConfigError as exc:  # a strategy that wraps its params model's error (the scalper does)
+        if isinstance(exc.__cause__, ValidationError):
+            raise ConfigError(f"{source}: {_describe_param_error(exc.__cause__, name)}") from None
+        raise ConfigError(f"{source}: {exc}") from None
+    except (TypeError, ValueError) as exc:
+        raise ConfigError(f"{source}: strategy {name} refused the parameters {dict(params or {})}: {exc}") from None
+
+
+def strategy_from_settings(general: Any) -> Strategy:
+    """The strategy ``FLASHSCALPER_STRATEGY`` names, with ``FLASHSCALPER_STRATEGY_PARAMS``."""
+    return build_strategy(general.strategy, general.strategy_params, source="FLASHSCALPER_STRATEGY_PARAMS")
+
+
+def _describe_param_error(exc: Any, name: str) -> str:
+    errors = exc.errors()
+    first = errors[0] if errors else {}
+    key = ".".join(str(part) for part in first.get("loc", ())) or "?"
+    if first.get("type") == "extra_forbidden":
+        text = f"unknown parameter {key!r} of strategy {name}"
+    else:
+        text = f"{key}={first.get('input')!r:.60}: {first.get('msg', 'is invalid')}"
+    more = len(errors) - 1
+    return text + (f" (and {more} more problem{'s' if more > 1 else ''})" if more > 0 else "")
 
 
 def available_strategies() -> tuple[str, ...]:

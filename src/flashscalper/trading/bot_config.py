@@ -27,6 +27,8 @@ class BotConfig:
     daily_loss_limit_percent: Decimal = Decimal(5)
     max_drawdown_percent: Decimal = Decimal(10)
     max_margin_utilisation_percent: Decimal = Decimal(80)
+    losing_streak_limit: int = 3  # losing trades in a row before the cooldown (0: no cooldown)
+    cooldown_seconds: int = 300
     safe_mode: bool = False
     # exits
     take_profit_roe: Decimal = Decimal("1.5")
@@ -68,6 +70,9 @@ class BotConfig:
             "max_holding_seconds": general.max_holding_seconds,
             "trailing_activation_roe": general.trailing_activation_roe,
             "trailing_callback_roe": general.trailing_callback_roe,
+            "losing_streak_limit": general.losing_streak_limit,
+            "cooldown_seconds": general.cooldown_seconds,
+            "client_id_prefix": general.client_id_prefix,
         }
         known = {f.name for f in fields(cls)}
         unknown = set(overrides) - known
@@ -84,6 +89,7 @@ class BotConfig:
             leverage=self.leverage, position_size_percent=self.position_size_percent,
             max_positions=self.max_positions, max_margin_utilisation_percent=self.max_margin_utilisation_percent,
             daily_loss_limit_percent=self.daily_loss_limit_percent, max_drawdown_percent=self.max_drawdown_percent,
+            losing_streak_limit=self.losing_streak_limit, cooldown_seconds=self.cooldown_seconds,
             safe_mode=self.safe_mode,
         )
 
