@@ -89,10 +89,12 @@ async def start_demo_session(settings: Settings, options: DemoOptions) -> tuple[
         rest = ParadexRestClient(urls.paradex_rest, identity, clock=clock)
         venue = ParadexExchange(rest, urls.paradex_ws, clock=clock)
         trade_params, markets = settings.paradex, DEMO_MARKETS
-    session = build_session(
-        venue, settings, trade_params=trade_params, clock=clock, mode="demo",
-        markets=markets,
-    )
+    try:
+        session = build_session(venue, settings, trade_params=trade_params, clock=clock, mode="demo",
+                                markets=markets)
+    except BaseException:  # e.g. bad FLASHSCALPER_STRATEGY_PARAMS: do not leave the simulator listening
+        await sim.stop()
+        raise
     session.extras.update(simulator=sim, urls=urls.as_dict(), environment="demo")
     return sim, session
 
