@@ -19,6 +19,7 @@ at infinity, A = ±B, a sum needing the doubling formula) returns None and the c
 from __future__ import annotations
 
 from collections import OrderedDict
+from contextlib import suppress
 
 from flashscalper.exchanges.paradex import curve
 from flashscalper.exchanges.paradex.curve import ALPHA, BETA, EC_ORDER, FIELD_PRIME, Point, Table
@@ -115,7 +116,9 @@ class KeyTables:
         """The key's table if it has one (and mark it recently used)."""
         table = self._tables.get(key_x)
         if table is not None:
-            self._tables.move_to_end(key_x)
+            # A table evicted by another thread in between is harmless: this lookup already has it.
+            with suppress(KeyError):
+                self._tables.move_to_end(key_x)
         return table
 
     def note_verified(self, key_x: int) -> None:
