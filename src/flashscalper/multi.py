@@ -270,6 +270,6 @@ def build_multi_session(
         risk = budget.venue(name)
         # the bot only uses the engine's public surface, which VenueRisk mirrors
         bot = Bot(exchange, strategy, risk, settings=configs[name], clock=clock, bus=bus)  # type: ignore[arg-type]
-        budget.track(name, lambda bot=bot: bot.positions.open_count() + len(bot.executor.entries))
+        budget.track(name, lambda bot=bot: bot.occupied_slots())
         sessions[name] = TradingSession(bot=bot, bus=bus, config=configs[name], mode=mode)
     return MultiVenueSession(sessions, budget)

@@ -240,6 +240,10 @@ class Bot:
 
     # ---- controls --------------------------------------------------------------------------------
 
+    def occupied_slots(self) -> int:
+        """Position slots in use: positions, working entries and entries whose fills are still arriving."""
+        return len(self.executor.busy_markets(self.positions.positions))
+
     def pause_entries(self, reason: str = "entries paused by operator") -> None:
         self.risk.pause_entries(reason)
 
@@ -357,6 +361,8 @@ class Bot:
             note = "already holding a position in this market"
         elif signal.market in self.executor.entries:
             note = "an entry is already working in this market"
+        elif signal.market in self.executor.settling:
+            note = "the last entry in this market filled; waiting for its fills"
         if note:
             self.bus.publish(SignalReport(signal, False, note, now))
             return
@@ -367,7 +373,7 @@ class Bot:
         balance = self.balance
         intent = OrderIntent(
             market=market, side=signal.side, price=price,
-            open_positions=self.positions.open_count() + len(self.executor.entries),
+            open_positions=self.occupied_slots(),
             margin_in_use=balance.initial_margin if balance else self.positions.margin_in_use(),
             equity=balance.equity if balance else Decimal(0),
             available_collateral=balance.available if balance else None,

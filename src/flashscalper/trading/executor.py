@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Collection
 from dataclasses import dataclass, field
 from decimal import Decimal
 from enum import StrEnum
@@ -99,6 +99,9 @@ class ExecutorConfig:
     lost_after: int = 3  # "not found" answers before an order is declared lost
 
 
+SETTLE_TIMEOUT_MS = 10_000
+
+
 @dataclass(slots=True)
 class EntryPlan:
     """One approved entry, possibly worked through several orders (re-prices, market fallback)."""
@@ -145,6 +148,8 @@ class Executor:
         self.ids = ClientIds(self.config.client_id_prefix, self.config.session)
         self.tracker = OrderTracker()
         self.entries: dict[str, EntryPlan] = {}  # market → working entry
+        # market → when an entry the venue reports filled ended, while its fills may still be on their way
+        self.settling: dict[str, int] = {}
         self.quotes: dict[str, Quote] = {}
         self._sleep = sleep
 
@@ -316,6 +321,20 @@ class Executor:
         plan.note = note
         if self.entries.get(plan.market.symbol) is plan:
             del self.entries[plan.market.symbol]
+        if plan.filled > 0:
+            self.settling[plan.market.symbol] = self.clock.time_ms()
+
+    def busy_markets(self, held: Collection[str]) -> set[str]:
+        """Markets that take a position slot: held positions, working entries, and entries the venue says
+        filled whose fills have not reached the position manager yet (an order update can overtake its
+        fills; counting only positions and entries would free the slot, or allow a second entry, meanwhile).
+        A settling market stops counting once held, or after ``SETTLE_TIMEOUT_MS`` (reconciliation then
+        decides what the venue holds)."""
+        now = self.clock.time_ms()
+        for market, since in list(self.settling.items()):
+            if market in held or now - since > SETTLE_TIMEOUT_MS:
+                del self.settling[market]
+        return set(held) | set(self.entries) | set(self.settling)
 
     # ---- exits -----------------------------------------------------------------------------------
 
@@ -364,7 +383,12 @@ class Executor:
         return tracked
 
     def on_fill(self, fill: Fill) -> TrackedOrder | None:
-        return self.tracker.apply_fill(fill, self.clock.time_ms())
+        tracked = self.tracker.apply_fill(fill, self.clock.time_ms())
+        if tracked is not None and tracked.purpose is Purpose.ENTRY and fill.market in self.settling:
+            venue_filled = tracked.order.filled_size if tracked.order is not None else ZERO
+            if sum((f.size for f in tracked.fills), ZERO) >= venue_filled:
+                del self.settling[fill.market]  # every fill the venue reported has arrived
+        return tracked
 
     def on_quote(self, quote: Quote) -> None:
         self.quotes[quote.market] = quote
