@@ -72,7 +72,8 @@ def run(name: str, data: DataSet, units: int, unit: str, config: BacktestConfig)
     row = {"run": name, unit: units, "events": result.events, "wall_s": round(wall, 2),
            f"{unit}_per_s": round(units / wall), "events_per_s": round(result.events / wall),
            "trades": len(result.trades), "fingerprint": result.fingerprint[:16], "max_rss_mb": round(max_rss_mb())}
-    print(json.dumps(row), flush=True)
+    print(f"  {name:<45} {units:>10,} {unit:<7} {wall:8.2f} s  {units / wall:>10,.0f} {unit}/s  "
+          f"{len(result.trades):>5} trades  peak RSS {row['max_rss_mb']} MB", flush=True)
     return row
 
 
@@ -81,20 +82,28 @@ def main() -> None:
     parser.add_argument("--candles", type=int, default=1_051_200)
     parser.add_argument("--ticks", type=int, default=5_000_000)
     parser.add_argument("--reference-sample", type=int, default=20_000, help="candles for the fast/reference ratio")
+    parser.add_argument("--json", action="store_true", help="print one JSON object with every figure as the last line")
     args = parser.parse_args()
-    print(json.dumps({"python": platform.python_version(), "cpus": os.cpu_count(), "machine": platform.machine()}))
+    machine = {"python": platform.python_version(), "cpus": os.cpu_count(), "machine": platform.machine()}
+    print(f"backtest throughput · Python {machine['python']} · {machine['cpus']} CPUs · {machine['machine']}")
     n = args.reference_sample
     fast = run("candles sample, fast path", candle_data(n), n, "candles", CONFIG)
     ref = run("candles sample, reference path", candle_data(n), n, "candles", replace(CONFIG, fast=False))
-    print(json.dumps({"fast_over_reference": round(ref["wall_s"] / max(fast["wall_s"], 1e-9), 2),  # type: ignore[operator]
-                      "same_fingerprint": fast["fingerprint"] == ref["fingerprint"]}))
-    candles = run("two years of 1m candles", candle_data(args.candles), args.candles, "candles", CONFIG)
-    run("two years of 1m candles, resolution=candle", candle_data(args.candles), args.candles, "candles",
-        replace(CONFIG, resolution="candle"))
+    ratio = round(ref["wall_s"] / max(fast["wall_s"], 1e-9), 2)  # type: ignore[operator]
+    same = fast["fingerprint"] == ref["fingerprint"]
+    print(f"  fast path is {ratio}x the reference path on the same sample; same trades: {same}")
+    candles = run("1m candles, tick path", candle_data(args.candles), args.candles, "candles", CONFIG)
+    candle_mode = run("1m candles, resolution=candle", candle_data(args.candles), args.candles, "candles",
+                      replace(CONFIG, resolution="candle"))
     ticks = run("ticks", tick_data(args.ticks), args.ticks, "ticks", CONFIG)
     goals = {"candles_per_s": (candles["candles_per_s"], 500_000), "ticks_per_s": (ticks["ticks_per_s"], 200_000)}
     for key, (got, goal) in goals.items():
         print(f"{key}: {got:,} (goal {goal:,}: {'met' if got >= goal else f'{got / goal:.1%} of goal'})")
+    if args.json:
+        print(json.dumps({**machine, "fast_over_reference": ratio, "same_fingerprint": same,
+                          "candles_per_s": candles["candles_per_s"], "candle_mode_candles_per_s":
+                          candle_mode["candles_per_s"], "ticks_per_s": ticks["ticks_per_s"],
+                          "runs": [fast, ref, candles, candle_mode, ticks]}))
 
 
 if __name__ == "__main__":

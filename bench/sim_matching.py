@@ -9,6 +9,8 @@ Reported with and without an event listener attached. Run: .venv/bin/python benc
 
 from __future__ import annotations
 
+import argparse
+import json
 import platform
 import time
 from dataclasses import replace
@@ -53,12 +55,21 @@ def _run(listen: bool) -> tuple[float, float]:
 
 
 def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--json", action="store_true", help="print one JSON object with the figures as the last line")
+    args = parser.parse_args()
     print(f"python {platform.python_version()} on {platform.machine()} {platform.processor() or ''}".strip())
+    figures: dict[str, object] = {"python": platform.python_version(), "orders": N}
     for listen in (False, True):
         rest, match = _run(listen)
         label = "with listener" if listen else "no listener  "
         print(f"{label}: resting {rest:10,.0f} orders/s   matched {match:10,.0f} orders/s   "
               f"(matched/resting = {match / rest:.2f})")
+        key = "listener" if listen else "no_listener"
+        figures[f"{key}_resting_per_s"] = round(rest)
+        figures[f"{key}_matched_per_s"] = round(match)
+    if args.json:
+        print(json.dumps(figures))
 
 
 if __name__ == "__main__":
