@@ -2,13 +2,17 @@
 
 Every reader is strict: a required field that is missing, of the wrong type or not a decimal raises
 ``MalformedMessage`` naming the field. Decimals are built from strings (or ints) only, never via float.
+
+This module holds the readers of markets, market data, orders, fills, positions and balances. The
+field readers live in :mod:`.fields` and the order-request builders in :mod:`.order_requests`; both
+are re-exported here, so ``mapping.req_dec`` or ``mapping.order_body`` keep working.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 from flashscalper.domain import (
@@ -23,16 +27,39 @@ from flashscalper.domain import (
     Market,
     MarkPrice,
     Order,
-    OrderRequest,
     OrderStatus,
     OrderType,
     Position,
     Quote,
-    Side,
     TimeInForce,
     Trade,
 )
 from flashscalper.errors import MalformedMessage
+from flashscalper.exchanges.paradex.fields import (
+    dec_str,
+    opt_dec,
+    opt_int,
+    opt_str,
+    req,
+    req_dec,
+    req_int,
+    req_str,
+    require_list,
+    require_obj,
+    results,
+    side_of,
+    to_decimal,
+)
+from flashscalper.exchanges.paradex.order_requests import order_body, order_flags, signed_price, venue_order_type
+
+__all__ = [  # public names, the re-exported ones included
+    "EXPIRE_REASONS", "REJECT_REASONS", "FundingObservation", "OnboardingStatus", "SystemConfig", "balance_from",
+    "book_from", "dec_str", "fill_from", "funding_observation_from", "funding_payment_from", "mark_price_from",
+    "market_from", "onboarding_from", "opt_dec", "opt_int", "opt_str", "order_body", "order_flags", "order_from",
+    "order_status_of", "position_from", "quote_from", "req", "req_dec", "req_int", "req_str", "require_list",
+    "require_obj", "results", "side_of", "signed_price", "system_config_from", "to_decimal", "token_balances_from",
+    "trade_from", "venue_order_type",
+]
 
 # cancel_reason values that mean the venue refused the order rather than someone cancelling it.
 # Paradex publishes no complete list (§2.4), so anything else reads as a cancel.
@@ -59,111 +86,6 @@ _INSTRUCTIONS: dict[str, TimeInForce] = {
     "RPI": TimeInForce.GTC,
 }
 _OPEN_STATUSES = {"NEW": OrderStatus.NEW, "UNTRIGGERED": OrderStatus.UNTRIGGERED, "OPEN": OrderStatus.OPEN}
-
-
-# ------------------------------------------------------------------------------------------ accessors
-
-
-def _where(context: str, key: str) -> str:
-    return f"{context}.{key}" if context else key
-
-
-def require_obj(value: Any, context: str) -> Mapping[str, Any]:
-    """``value`` as a JSON object, or MalformedMessage naming ``context``."""
-    if not isinstance(value, Mapping):
-        raise MalformedMessage(f"{context or 'message'}: expected a JSON object, got {type(value).__name__}")
-    return value
-
-
-def require_list(value: Any, context: str) -> list[Any]:
-    if not isinstance(value, list):
-        raise MalformedMessage(f"{context}: expected a JSON array, got {type(value).__name__}")
-    return value
-
-
-def results(payload: Any, context: str) -> list[Any]:
-    """The ``results`` array of a list endpoint."""
-    return require_list(require_obj(payload, context).get("results"), _where(context, "results"))
-
-
-def req(obj: Mapping[str, Any], key: str, context: str = "") -> Any:
-    if key not in obj or obj[key] is None:
-        raise MalformedMessage(f"missing field {_where(context, key)}")
-    return obj[key]
-
-
-def req_str(obj: Mapping[str, Any], key: str, context: str = "") -> str:
-    value = req(obj, key, context)
-    if not isinstance(value, str):
-        raise MalformedMessage(f"field {_where(context, key)} must be a string, got {type(value).__name__}")
-    return value
-
-
-def opt_str(obj: Mapping[str, Any], key: str, context: str = "", default: str = "") -> str:
-    if obj.get(key) is None:
-        return default
-    return req_str(obj, key, context)
-
-
-def to_decimal(value: Any, where: str) -> Decimal:
-    """A decimal from a JSON string or int. Floats are refused: they already lost precision."""
-    if isinstance(value, bool) or not isinstance(value, str | int):
-        raise MalformedMessage(f"field {where} must be a decimal string, got {type(value).__name__}")
-    try:
-        number = Decimal(value)
-    except InvalidOperation:
-        raise MalformedMessage(f"field {where} is not a decimal: {str(value)[:40]!r}") from None
-    if not number.is_finite():
-        raise MalformedMessage(f"field {where} is not a finite decimal: {value!r}")
-    return number
-
-
-def req_dec(obj: Mapping[str, Any], key: str, context: str = "") -> Decimal:
-    return to_decimal(req(obj, key, context), _where(context, key))
-
-
-def opt_dec(obj: Mapping[str, Any], key: str, context: str = "") -> Decimal | None:
-    """A decimal, or None when the field is absent, null or "" (Paradex writes "" for 'no value')."""
-    value = obj.get(key)
-    if value is None or value == "":
-        return None
-    return to_decimal(value, _where(context, key))
-
-
-def req_int(obj: Mapping[str, Any], key: str, context: str = "") -> int:
-    """An integer from a JSON int or a string of digits (ms timestamps come both ways)."""
-    value = req(obj, key, context)
-    if isinstance(value, bool):
-        raise MalformedMessage(f"field {_where(context, key)} must be an integer, got bool")
-    if isinstance(value, int):
-        return value
-    if isinstance(value, float) and value.is_integer():
-        return int(value)
-    if isinstance(value, str):
-        try:
-            return int(value)
-        except ValueError:
-            pass
-    raise MalformedMessage(f"field {_where(context, key)} must be an integer, got {str(value)[:40]!r}")
-
-
-def opt_int(obj: Mapping[str, Any], key: str, context: str = "", default: int = 0) -> int:
-    if obj.get(key) is None or obj.get(key) == "":
-        return default
-    return req_int(obj, key, context)
-
-
-def side_of(value: Any, where: str) -> Side:
-    try:
-        return Side(value)
-    except ValueError:
-        raise MalformedMessage(f"field {where} must be BUY or SELL, got {str(value)[:20]!r}") from None
-
-
-def dec_str(value: Decimal) -> str:
-    """Plain decimal notation for the wire ("10", never "1E+1")."""
-    text = format(value, "f")
-    return "0" if text in ("-0", "") else text
 
 
 # -------------------------------------------------------------------------------------- system/market
@@ -382,61 +304,6 @@ def order_from(obj: Any) -> Order:
         updated_at=opt_int(obj, "last_updated_at", ctx),
         seq_no=opt_int(obj, "seq_no", ctx),
     )
-
-
-def venue_order_type(request: OrderRequest) -> str:
-    """The Paradex type string for a request: close-position stops become the TP/SL STOP_LOSS_* types."""
-    if request.close_position and request.type in (OrderType.STOP_MARKET, OrderType.STOP_LIMIT):
-        return "STOP_LOSS_MARKET" if request.type is OrderType.STOP_MARKET else "STOP_LOSS_LIMIT"
-    return request.type.value
-
-
-def order_flags(request: OrderRequest) -> list[str]:
-    # TP/SL types must carry REDUCE_ONLY (§2.4), so close-position and take-profit orders always do.
-    reduce = request.reduce_only or request.close_position or request.type in (
-        OrderType.TAKE_PROFIT_MARKET,
-        OrderType.TAKE_PROFIT_LIMIT,
-    )
-    return ["REDUCE_ONLY"] if reduce else []
-
-
-def signed_price(request: OrderRequest) -> Decimal:
-    """The price that goes into the Order signature: the limit price, 0 for market-style orders."""
-    return request.price if request.type.has_limit_price and request.price is not None else ZERO
-
-
-def order_body(
-    request: OrderRequest,
-    *,
-    signature: str,
-    signature_timestamp_ms: int,
-    recv_window_ms: int | None = None,
-    stp: str | None = None,
-) -> dict[str, Any]:
-    """OrderRequest → the ``POST /orders`` body of §5. Market-style orders omit ``price`` like paradex-py."""
-    body: dict[str, Any] = {
-        "market": request.market,
-        "side": request.side.value,
-        "type": venue_order_type(request),
-        "size": dec_str(request.size),
-        "instruction": request.tif.value,
-        "signature": signature,
-        "signature_timestamp": signature_timestamp_ms,
-    }
-    if request.client_id:
-        body["client_id"] = request.client_id
-    if request.type.has_limit_price and request.price is not None:
-        body["price"] = dec_str(request.price)
-    if request.trigger_price is not None:
-        body["trigger_price"] = dec_str(request.trigger_price)
-    flags = order_flags(request)
-    if flags:
-        body["flags"] = flags
-    if recv_window_ms is not None:
-        body["recv_window"] = recv_window_ms
-    if stp is not None:
-        body["stp"] = stp
-    return body
 
 
 # ---------------------------------------------------------------------------------- account & fills
