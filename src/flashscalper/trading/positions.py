@@ -20,13 +20,15 @@ cancel leftovers) are jobs on the position's market line in :class:`MarketWorker
 time per market in the order they were decided. A job looks at the position when its turn comes:
 a position closed meanwhile gets no new exits, and the leftover-cancel job reads the exit slots
 only then, so exits placed while the close was on its way are cancelled too.
+
+The position record (:class:`ManagedPosition`) and the exit settings (:class:`ExitConfig`) live in
+:mod:`flashscalper.trading.position_state` and are re-exported here.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from dataclasses import dataclass, field
 from decimal import Decimal
 
 from flashscalper.clock import Clock
@@ -37,84 +39,13 @@ from flashscalper.trading.bus import EventBus, PositionReport, TradeClosed
 from flashscalper.trading.executor import Executor
 from flashscalper.trading.exits import ClosedTrade, ExitReason, TrailingStop
 from flashscalper.trading.orders import Purpose, TrackedOrder
+from flashscalper.trading.position_state import HUNDRED, ExitConfig, ManagedPosition, alive
 from flashscalper.trading.risk import RiskEngine
 from flashscalper.trading.workers import MarketWorkers
 
+__all__ = ["HUNDRED", "ExitConfig", "ManagedPosition", "PositionManager"]
+
 log = logging.getLogger(__name__)
-
-HUNDRED = Decimal(100)
-
-
-@dataclass(frozen=True, slots=True)
-class ExitConfig:
-    """Exit rules. ROE values are percent of margin; a trailing activation of 0 disables trailing,
-    ``max_holding_seconds`` 0 disables the time limit."""
-
-    take_profit_roe: Decimal = Decimal("1.5")
-    stop_loss_roe: Decimal = Decimal("-0.5")
-    trailing_activation_roe: Decimal = Decimal("1.0")
-    trailing_callback_roe: Decimal = Decimal("0.4")
-    max_holding_seconds: int = 300
-    trail_min_interval_s: float = 1.0
-    report_interval_ms: int = 250
-
-
-@dataclass(slots=True)
-class ManagedPosition:
-    """One open position as the bot manages it. ``size`` is absolute; ``side`` gives the direction."""
-
-    market: Market
-    side: Side
-    size: Decimal
-    entry_price: Decimal
-    leverage: Decimal
-    opened_at: int
-    trailing: TrailingStop
-    adopted: bool = False
-    signal: dict[str, object] = field(default_factory=dict)
-    mark: Decimal = ZERO
-    max_size: Decimal = ZERO
-    fees: Decimal = ZERO
-    realized: Decimal = ZERO
-    exit_value: Decimal = ZERO
-    exit_size: Decimal = ZERO
-    stop: TrackedOrder | None = None
-    take_profit: TrackedOrder | None = None
-    stop_price: Decimal | None = None
-    take_profit_price: Decimal | None = None
-    trail_moved: bool = False
-    last_trail_ms: int = 0
-    closing: TrackedOrder | None = None
-    close_reason: ExitReason | None = None  # why we asked to close (market exits)
-    fill_reason: ExitReason | None = None  # what the last reducing fill says
-    liquidated: bool = False
-    liquidation_price: Decimal | None = None
-    last_report_ms: int = 0
-    last_close_ms: int = 0
-    close_pending: bool = False  # a close job is queued or running
-    trail_target: Decimal | None = None  # the stop price a queued "move stop" job will place
-
-    @property
-    def symbol(self) -> str:
-        return self.market.symbol
-
-    @property
-    def signed_size(self) -> Decimal:
-        return self.size * self.side.sign
-
-    @property
-    def margin(self) -> Decimal:
-        return self.entry_price * self.size / self.leverage
-
-    @property
-    def unrealized_pnl(self) -> Decimal:
-        if not self.mark:
-            return ZERO
-        return (self.mark - self.entry_price) * self.signed_size
-
-    @property
-    def roe(self) -> Decimal:
-        return self.unrealized_pnl / self.margin * HUNDRED if self.margin > 0 else ZERO
 
 
 class PositionManager:
@@ -169,19 +100,12 @@ class PositionManager:
             return
         pos.fees += fill.fee
         if fill.side is pos.side:  # adding: new average entry, exits follow the new size
-            total = pos.size + fill.size
-            pos.entry_price = (pos.entry_price * pos.size + fill.price * fill.size) / total
-            pos.size = total
-            pos.max_size = max(pos.max_size, total)
+            pos.add(fill.price, fill.size)
             if tracked is None or tracked.is_done:  # re-place exits once the entry order is complete
                 self._schedule_protect(pos, refresh=True)
             return
-        closed = min(fill.size, pos.size)
-        pos.realized += (fill.price - pos.entry_price) * closed * pos.side.sign
-        pos.exit_value += fill.price * closed
-        pos.exit_size += closed
-        pos.size -= closed
-        pos.fill_reason = self._attribute(pos, fill, tracked)
+        closed = pos.reduce(fill.price, fill.size)
+        pos.fill_reason = pos.exit_reason(fill, tracked)
         if pos.size == 0:
             self._finalize(pos)
             flip = fill.size - closed
@@ -202,19 +126,6 @@ class PositionManager:
         )
         self.positions[market.symbol] = pos
         return pos
-
-    def _attribute(self, pos: ManagedPosition, fill: Fill, tracked: TrackedOrder | None) -> ExitReason:
-        if tracked is not None:
-            if tracked.purpose is Purpose.STOP:
-                return ExitReason.TRAIL if pos.trail_moved else ExitReason.SL
-            if tracked.purpose is Purpose.TAKE_PROFIT:
-                return ExitReason.TP
-            if tracked.exit_reason:
-                return ExitReason(tracked.exit_reason)
-            return pos.close_reason or ExitReason.MANUAL
-        if not fill.order_id or pos.liquidated:
-            return ExitReason.LIQUIDATION  # the venue's liquidation engine trades without an order of ours
-        return ExitReason.EXTERNAL
 
     def on_liquidation_notice(self, market: str) -> None:
         """The venue cancelled one of our orders for a liquidation: what closes next is a liquidation."""
@@ -243,11 +154,7 @@ class PositionManager:
                                  adopted=True, leverage=self.leverage.get(market.symbol) or venue.leverage)
             adopted.liquidation_price = venue.liquidation_price
             for tracked in self.pending_exits.pop(market.symbol, []):
-                trigger = tracked.request.trigger_price
-                if tracked.purpose is Purpose.STOP and adopted.stop is None:
-                    adopted.stop, adopted.stop_price = tracked, trigger
-                elif tracked.purpose is Purpose.TAKE_PROFIT and adopted.take_profit is None:
-                    adopted.take_profit, adopted.take_profit_price = tracked, trigger
+                adopted.adopt_exit(tracked)
             log.warning("%s: adopting a %s position of %s the bot did not open (%s)", market.symbol, side,
                         abs(venue.size), reason)
             self._schedule_protect(adopted)
@@ -259,9 +166,8 @@ class PositionManager:
         if venue.size == 0 or (venue.size > 0) != (pos.side is Side.BUY):
             # gone (or flipped) without the fills that explain it
             pos.fill_reason = pos.fill_reason or (ExitReason.LIQUIDATION if pos.liquidated else default_exit)
-            if pos.exit_size == 0 and pos.mark:
-                pos.realized += (pos.mark - pos.entry_price) * pos.size * pos.side.sign
-                pos.exit_value, pos.exit_size = pos.mark * pos.size, pos.size
+            if pos.exit_size == 0 and pos.mark:  # no fill said where it went: book it at the mark
+                pos.reduce(pos.mark, pos.size)
             pos.size = ZERO
             self._finalize(pos)
             if venue.size != 0:
@@ -277,12 +183,6 @@ class PositionManager:
         return "FIX_SIZE"
 
     # ---- protection ------------------------------------------------------------------------------
-
-    def _exit_prices(self, pos: ManagedPosition) -> tuple[Decimal, Decimal]:
-        c = self.config
-        sl = exits.stop_price(pos.market, pos.side, pos.entry_price, c.stop_loss_roe, pos.leverage)
-        tp = exits.take_profit_price(pos.market, pos.side, pos.entry_price, c.take_profit_roe, pos.leverage)
-        return sl, tp
 
     def is_live(self, pos: ManagedPosition) -> bool:
         """The position is still the open one of its market (not closed or replaced meanwhile)."""
@@ -302,7 +202,7 @@ class PositionManager:
         held, as reconciliation does), never beside another job of the same market."""
         if pos.close_reason is not None:
             return  # already closing: a market exit is on its way
-        sl, tp = self._exit_prices(pos)
+        sl, tp = self.config.exit_prices(pos)
         if pos.trail_moved and pos.stop_price is not None:
             sl = pos.stop_price  # keep a trailed stop where it is
         if not self.exchange.capabilities.native_stop_orders:
@@ -310,9 +210,9 @@ class PositionManager:
             return
         caps = self.exchange.capabilities
         unchanged = pos.stop_price == sl and pos.take_profit_price == tp
-        if refresh and caps.close_position_orders and unchanged and _alive(pos.stop) and _alive(pos.take_profit):
+        if refresh and caps.close_position_orders and unchanged and alive(pos.stop) and alive(pos.take_profit):
             return  # close-position exits follow the size by themselves
-        if refresh or not _alive(pos.stop):
+        if refresh or not alive(pos.stop):
             placed = await self._place_exit(pos, Purpose.STOP, sl)
             if placed is None:
                 log.error("%s: stop-loss could not be placed; closing at market", pos.symbol)
@@ -322,7 +222,7 @@ class PositionManager:
             pos.stop_price = sl
         if not self.is_live(pos) or pos.close_reason is not None:
             return  # closed while the stop was on its way: the leftover cancel takes the stop
-        if refresh or not _alive(pos.take_profit):
+        if refresh or not alive(pos.take_profit):
             placed = await self._place_exit(pos, Purpose.TAKE_PROFIT, tp)
             if placed is not None:  # a missing take-profit is not a danger; the stop protects
                 await self._replace(pos, "take_profit", placed)
@@ -345,7 +245,7 @@ class PositionManager:
     async def _replace(self, pos: ManagedPosition, slot: str, new: TrackedOrder) -> None:
         old = getattr(pos, slot)
         setattr(pos, slot, new)
-        if old is not None and old is not new and _alive(old):
+        if old is not None and old is not new and alive(old):
             await self.executor.cancel(old)  # the new exit is already resting: no unprotected gap
 
     # ---- prices, trailing, time ------------------------------------------------------------------
@@ -491,22 +391,15 @@ class PositionManager:
         if self.exchange.capabilities.native_stop_orders:
             self.workers.submit(pos.symbol, "cancel leftover exits", lambda: self._cancel_leftovers(pos))
         now = self.clock.time_ms()
-        reason = pos.fill_reason or pos.close_reason or ExitReason.EXTERNAL
-        exit_price = pos.exit_value / pos.exit_size if pos.exit_size else pos.mark
-        margin = pos.entry_price * pos.max_size / pos.leverage if pos.leverage else ZERO
-        trade = ClosedTrade(
-            market=pos.symbol, side=pos.side, size=pos.max_size, entry_price=pos.entry_price,
-            exit_price=exit_price, pnl=pos.realized, fees=pos.fees, opened_at=pos.opened_at, closed_at=now,
-            reason=reason, leverage=pos.leverage, roe=pos.realized / margin * HUNDRED if margin else ZERO,
-            adopted=pos.adopted, signal=pos.signal,
-        )
+        trade = pos.closed_trade(now)
         self.closed.append(trade)
-        log.info("%s %s closed by %s: pnl %s fees %s", trade.market, trade.side, reason, trade.pnl, trade.fees)
+        log.info("%s %s closed by %s: pnl %s fees %s", trade.market, trade.side, trade.reason, trade.pnl,
+                 trade.fees)
         self.risk.on_trade_closed(trade.net_pnl, now)
         self.bus.publish(TradeClosed(trade, now))
 
     async def _cancel_leftovers(self, pos: ManagedPosition) -> None:
-        leftovers = [t for t in (pos.stop, pos.take_profit) if t is not None and _alive(t)]
+        leftovers = [t for t in (pos.stop, pos.take_profit) if t is not None and alive(t)]
         if self.workers.background and len(leftovers) > 1:
             # one round trip, not two: the next entry of this market waits in line behind them
             await asyncio.gather(*(self.executor.cancel(t) for t in leftovers))
@@ -515,16 +408,5 @@ class PositionManager:
             await self.executor.cancel(leftover)
 
     def report(self, pos: ManagedPosition, ts: int) -> PositionReport:
-        liq = pos.liquidation_price
-        distance = abs(pos.mark - liq) / pos.mark * HUNDRED if liq is not None and pos.mark else None
-        return PositionReport(
-            market=pos.symbol, side=pos.side, size=pos.size, entry_price=pos.entry_price, mark_price=pos.mark,
-            unrealized_pnl=pos.unrealized_pnl, roe=pos.roe, margin=pos.margin, leverage=pos.leverage,
-            stop_price=pos.stop_price, take_profit_price=pos.take_profit_price,
-            trailing_active=pos.trailing.active, liquidation_price=liq, liquidation_distance_percent=distance,
-            opened_at=pos.opened_at, ts=ts,
-        )
-
-
-def _alive(tracked: TrackedOrder | None) -> bool:
-    return tracked is not None and not tracked.is_done
+        """The position's live state for the bus."""
+        return pos.report(ts)
