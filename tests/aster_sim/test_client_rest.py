@@ -88,8 +88,10 @@ async def test_order_lifecycle_position_and_fills(exchange: AsterExchange) -> No
 
 async def test_post_only_that_would_cross_expires(exchange: AsterExchange) -> None:
     quote = await exchange.quote("ETHUSDT")
+    # well through the ask (the simulated market keeps moving between the quote and the order)
+    price = quote.ask + Decimal(2)
     order = await exchange.place_order(OrderRequest("ETHUSDT", Side.BUY, OrderType.LIMIT, Decimal("0.01"), "gtx-1",
-                                                    price=quote.ask, tif=TimeInForce.POST_ONLY))
+                                                    price=price, tif=TimeInForce.POST_ONLY))
     assert order.status is OrderStatus.EXPIRED and order.filled_size == 0
 
 

@@ -70,8 +70,16 @@ async def test_dashboard_and_overlays_follow_a_trade(live: Live, browser: Any) -
     assert shown in toast, (shown, toast)
     await pages["pnl"].wait_for_function(
         "before => document.getElementById('pnl-main').textContent !== before", arg=pnl_before)
-    state = await (await dash.request.get(live.url + "/api/state")).json()
-    assert f"{abs(state['pnl']['session']):,.2f}" in await pages["pnl"].text_content("#pnl-main")
+    # The session P&L keeps moving with the market (equity samples): compare the ticker with the state
+    # until both have seen the same update, within a few seconds.
+    for _ in range(50):
+        state = await (await dash.request.get(live.url + "/api/state")).json()
+        expected = f"{abs(state['pnl']['session']):,.2f}"
+        ticker = await pages["pnl"].text_content("#pnl-main") or ""
+        if expected in ticker:
+            break
+        await asyncio.sleep(0.1)
+    assert expected in ticker, (expected, ticker)
 
     await dash.wait_for_selector("#trades tr td:has-text('MANUAL')")
     await asyncio.sleep(0.6)
