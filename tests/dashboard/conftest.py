@@ -68,7 +68,10 @@ class Live:
 
 
 async def start_live(*, privacy: bool = False, seed: int = 7, port: int = 0) -> Live:
-    settings = load_settings(env_file=None)
+    # A bot that never signals by itself: every trade on these pages is one the test makes, so what the
+    # pages show can be compared with what the test did (the default scalper would trade in between).
+    quiet = {"min_confidence": 1.0, "trend_threshold_atr": 1000.0, "mean_reversion": False}
+    settings = load_settings(env_file=None, general={"strategy_params": quiet})
     sim, session = await start_demo_session(settings, DemoOptions(port=0, seed=seed))
     dash = DashboardServer(session, port=port, privacy=privacy)
     await dash.start()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import re
+from decimal import ROUND_HALF_EVEN, ROUND_HALF_UP, Decimal
 from typing import Any
 
 import pytest
@@ -19,6 +20,15 @@ pytestmark = pytest.mark.browser
 
 OVERLAY_SIZES = {"trades": (420, 360), "pnl": (360, 130), "positions": (480, 260), "signal": (400, 150)}
 
+
+
+def as_cents(value: object) -> set[str]:
+    """How a page may show |value| in cents: it rounds a float (JavaScript's toFixed), so a half cent can
+    go either way."""
+    amount = abs(Decimal(str(value)))
+    shown = {f"{amount.quantize(Decimal('0.01'), rounding=mode):,.2f}" for mode in (ROUND_HALF_UP, ROUND_HALF_EVEN)}
+    shown.add(f"{float(amount):,.2f}")
+    return shown
 
 async def open_overlay(browser: Any, live: Live, name: str, query: str = "") -> Any:
     page = await browser.new_page()
@@ -63,23 +73,24 @@ async def test_dashboard_and_overlays_follow_a_trade(live: Live, browser: Any) -
     await trades.wait_for_selector(".toast[data-kind=trade_closed]", timeout=10_000)
     fills = await trades.locator(".toast[data-kind=fill]").count()
     assert fills >= 2  # the entry (EXTERNAL: placed outside the bot) and the bot's exit
-    closed = live.session.bot.stats.trades[-1]
+    closed = [t for t in live.session.bot.stats.trades if t.market == "BTC-USD-PERP" and t.reason.value == "MANUAL"][-1]
     toast = await trades.text_content(".toast[data-kind=trade_closed]")
     assert "BTC long closed" in toast and "MANUAL" in toast
-    shown = f"{abs(closed.net_pnl):,.2f}"
-    assert shown in toast, (shown, toast)
+    # the page rounds a float to cents (JavaScript's toFixed), so a half cent may go either way
+    shown = as_cents(closed.net_pnl)
+    assert any(text in toast for text in shown), (shown, toast)
     await pages["pnl"].wait_for_function(
         "before => document.getElementById('pnl-main').textContent !== before", arg=pnl_before)
     # The session P&L keeps moving with the market (equity samples): compare the ticker with the state
     # until both have seen the same update, within a few seconds.
     for _ in range(50):
         state = await (await dash.request.get(live.url + "/api/state")).json()
-        expected = f"{abs(state['pnl']['session']):,.2f}"
+        expected = as_cents(state["pnl"]["session"])
         ticker = await pages["pnl"].text_content("#pnl-main") or ""
-        if expected in ticker:
+        if any(text in ticker for text in expected):
             break
         await asyncio.sleep(0.1)
-    assert expected in ticker, (expected, ticker)
+    assert any(text in ticker for text in expected), (expected, ticker)
 
     await dash.wait_for_selector("#trades tr td:has-text('MANUAL')")
     await asyncio.sleep(0.6)
