@@ -24,7 +24,8 @@ def _bad(message: str) -> web.Response:
     return _json({"error": "BAD_REQUEST", "message": message}, status=400)
 
 
-async def _body(request: web.Request) -> dict[str, Any]:
+async def json_body(request: web.Request) -> dict[str, Any]:
+    """The request's JSON object (400 when it is not JSON or not an object)."""
     try:
         data = orjson.loads(await request.read() or b"{}")
     except orjson.JSONDecodeError:
@@ -47,7 +48,7 @@ def register(app: web.Application, sim: Simulator) -> None:
         )
 
     async def faults(request: web.Request) -> web.Response:
-        body = await _body(request)
+        body = await json_body(request)
         try:
             settings = sim.faults.apply(body)
         except (ValueError, TypeError) as exc:
@@ -63,7 +64,7 @@ def register(app: web.Application, sim: Simulator) -> None:
         return _json({"dropped": await sim.faults.drop_connections()})
 
     async def jump(request: web.Request) -> web.Response:
-        body = await _body(request)
+        body = await json_body(request)
         market, fraction = body.get("market"), body.get("fraction")
         if market not in sim.exchange.specs:
             return _bad(f"unknown market {market!r}; known: {', '.join(sorted(sim.exchange.specs))}")
@@ -80,7 +81,7 @@ def register(app: web.Application, sim: Simulator) -> None:
         return _json({"market": market, "mark": str(sim.exchange.mark_price(market))})
 
     async def liquidate(request: web.Request) -> web.Response:
-        body = await _body(request)
+        body = await json_body(request)
         account = str(body.get("account", ""))
         if account not in sim.exchange.accounts():
             return _bad(f"unknown account {account!r}")
@@ -88,7 +89,7 @@ def register(app: web.Application, sim: Simulator) -> None:
         return _json({"account": account, "liquidated": True})
 
     async def fund(request: web.Request) -> web.Response:
-        body = await _body(request)
+        body = await json_body(request)
         account = str(body.get("account", ""))
         try:
             amount = Decimal(str(body.get("amount")))

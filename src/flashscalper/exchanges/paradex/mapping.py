@@ -66,7 +66,7 @@ __all__ = [  # public names, the re-exported ones included
 REJECT_REASONS = frozenset({"NOT_ENOUGH_MARGIN", "ORDER_EXCEEDS_POSITION_LIMIT", "POST_ONLY_WOULD_CROSS"})
 EXPIRE_REASONS = frozenset({"EXPIRED"})
 
-_VENUE_TYPES: dict[str, OrderType] = {
+VENUE_TYPES: dict[str, OrderType] = {
     "MARKET": OrderType.MARKET,
     "LIMIT": OrderType.LIMIT,
     "STOP_MARKET": OrderType.STOP_MARKET,
@@ -273,7 +273,7 @@ def order_from(obj: Any) -> Order:
     obj = require_obj(obj, "order")
     ctx = f"order[{obj.get('id', '?')}]"
     venue_type = req_str(obj, "type", ctx)
-    if venue_type not in _VENUE_TYPES:
+    if venue_type not in VENUE_TYPES:
         raise MalformedMessage(f"field {ctx}.type has unknown order type {venue_type[:30]!r}")
     instruction = opt_str(obj, "instruction", ctx)
     if instruction not in _INSTRUCTIONS:
@@ -290,7 +290,7 @@ def order_from(obj: Any) -> Order:
         client_id=opt_str(obj, "client_id", ctx),
         market=req_str(obj, "market", ctx),
         side=side_of(req(obj, "side", ctx), f"{ctx}.side"),
-        type=_VENUE_TYPES[venue_type],
+        type=VENUE_TYPES[venue_type],
         size=size,
         status=order_status_of(req_str(obj, "status", ctx), cancel_reason, remaining),
         price=price if price else None,  # "0" on market orders means "no price"

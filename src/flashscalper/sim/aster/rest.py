@@ -11,7 +11,6 @@ from collections import OrderedDict
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-import orjson
 from aiohttp import web
 
 from flashscalper.domain import ZERO
@@ -21,6 +20,7 @@ from flashscalper.exchanges.aster.mapping import (
     exchange_info_to_json,
     trade_to_agg_trade,
 )
+from flashscalper.sim.admin import json_body
 from flashscalper.sim.aster.gate import AsterCall, Gate, json_response
 from flashscalper.sim.aster.registry import AsterRegistry, registry_of
 from flashscalper.sim.aster.render import trade_view
@@ -201,22 +201,13 @@ def _register_public(app: web.Application, reg: AsterRegistry, gate: Gate) -> No
 
 
 def _register_admin(app: web.Application, reg: AsterRegistry) -> None:
-    async def body(request: web.Request) -> dict[str, Any]:
-        try:
-            data = orjson.loads(await request.read() or b"{}")
-        except orjson.JSONDecodeError:
-            raise web.HTTPBadRequest(text="body is not JSON") from None
-        if not isinstance(data, dict):
-            raise web.HTTPBadRequest(text="body must be a JSON object")
-        return data
-
     async def new_key(request: web.Request) -> web.Response:
-        data = await body(request)
+        data = await json_body(request)
         key, secret, account = reg.add_api_key(data.get("api_key"), data.get("api_secret"), data.get("account"))
         return json_response({"api_key": key, "api_secret": secret, "account": account})
 
     async def new_agent(request: web.Request) -> web.Response:
-        data = await body(request)
+        data = await json_body(request)
         user, agent = str(data.get("user", "")), str(data.get("agent", ""))
         if not (user.startswith("0x") and agent.startswith("0x") and len(user) == len(agent) == 42):
             return json_response({"error": "BAD_REQUEST", "message": "user and agent must be 0x addresses"}, 400)
@@ -225,7 +216,7 @@ def _register_admin(app: web.Application, reg: AsterRegistry) -> None:
         return json_response({"user": user, "agent": agent})
 
     async def listen_key_lifetime(request: web.Request) -> web.Response:
-        data = await body(request)
+        data = await json_body(request)
         reg.listen_key_lifetime_ms = int(data.get("ms", reg.listen_key_lifetime_ms))
         return json_response({"listen_key_lifetime_ms": reg.listen_key_lifetime_ms})
 

@@ -11,8 +11,9 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from flashscalper.domain import OrderRequest, OrderType, Side, TimeInForce
+from flashscalper.domain import OrderRequest, Side, TimeInForce
 from flashscalper.exchanges.paradex import signing
+from flashscalper.exchanges.paradex.mapping import VENUE_TYPES  # one vocabulary for client and simulator
 from flashscalper.sim.orders import SelfTradePrevention
 from flashscalper.sim.paradex.registry import ParadexAccount
 from flashscalper.sim.paradex.render import OrderMeta
@@ -22,17 +23,6 @@ DEFAULT_RECV_WINDOW_MS = 300_000
 MIN_RECV_WINDOW_MS = 10
 MAX_CLIENT_ID_LENGTH = 64
 
-VENUE_TYPES: dict[str, OrderType] = {
-    "MARKET": OrderType.MARKET,
-    "LIMIT": OrderType.LIMIT,
-    "STOP_MARKET": OrderType.STOP_MARKET,
-    "STOP_LIMIT": OrderType.STOP_LIMIT,
-    "TAKE_PROFIT_MARKET": OrderType.TAKE_PROFIT_MARKET,
-    "TAKE_PROFIT_LIMIT": OrderType.TAKE_PROFIT_LIMIT,
-    # TP/SL stop-losses bound to the position: engine stops that must be reduce-only
-    "STOP_LOSS_MARKET": OrderType.STOP_MARKET,
-    "STOP_LOSS_LIMIT": OrderType.STOP_LIMIT,
-}
 TPSL_TYPES = frozenset({"STOP_LOSS_MARKET", "STOP_LOSS_LIMIT", "TAKE_PROFIT_MARKET", "TAKE_PROFIT_LIMIT"})
 INSTRUCTIONS: dict[str, TimeInForce] = {
     "": TimeInForce.GTC, "GTC": TimeInForce.GTC, "IOC": TimeInForce.IOC, "POST_ONLY": TimeInForce.POST_ONLY,
